@@ -1,0 +1,46 @@
+"""Input validation shared by every module: errors name the parameter and the allowed range."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def is_concrete(*values) -> bool:
+    """True when no value is a JAX tracer, i.e. the numbers can be inspected now."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(values))
+
+
+def as_float_vector(name: str, value, length: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float64 vector, or raise ``ValueError`` naming ``name``."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a sequence of numbers, got {value!r}") from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(f"{name} must have {length} entries, got {array.shape[0]}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] must be finite, got {array[bad[0]]}")
+    return array
+
+
+def check_positive(name: str, array: np.ndarray) -> None:
+    bad = np.flatnonzero(array <= 0)
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] must be positive, got {array[bad[0]]}")
+
+
+def check_unit_interval(name: str, array: np.ndarray) -> None:
+    bad = np.flatnonzero((array < 0) | (array > 1))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] must lie in [0, 1], got {array[bad[0]]}")
+
+
+def check_probability_vector(name: str, array: np.ndarray, atol: float = 1e-9) -> None:
+    check_unit_interval(name, array)
+    total = float(array.sum())
+    if abs(total - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1, got sum {total!r}")

@@ -1,0 +1,38 @@
+"""Class-wise, average and worst-class risk of a threshold rule (DRoP paper, Section 4).
+
+The rule predicts class 1 iff x > t, with t in R or t = +-inf (a trivial rule):
+
+    R_0(t) = 1 - Phi((t - mu_0) / sigma_0) = Phi((mu_0 - t) / sigma_0)
+    R_1(t) = Phi((t - mu_1) / sigma_1)
+    R(t)   = phi_0 R_0(t) + phi_1 R_1(t)          (average risk)
+    W(t)   = max(R_0(t), R_1(t))                  (worst-class risk)
+
+Class risks do not depend on the priors, so a rule learned under training priors is
+evaluated on the test law by calling these with the test mixture.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import ndtr
+
+from gmm_theory.mixture import TwoClassMixture
+
+
+def class_risks(mixture: TwoClassMixture, threshold) -> jax.Array:
+    """(R_0(t), R_1(t)): the error rate of the rule ``x > t`` on each class, shape (..., 2)."""
+    t = jnp.asarray(threshold, dtype=mixture.means.dtype)
+    risk_0 = ndtr((mixture.means[0] - t) / mixture.stds[0])
+    risk_1 = ndtr((t - mixture.means[1]) / mixture.stds[1])
+    return jnp.stack([risk_0, risk_1], axis=-1)
+
+
+def average_risk(mixture: TwoClassMixture, threshold) -> jax.Array:
+    """R(t) = phi_0 R_0(t) + phi_1 R_1(t), the 0-1 risk under the mixture's priors."""
+    return class_risks(mixture, threshold) @ mixture.priors
+
+
+def worst_class_risk(mixture: TwoClassMixture, threshold) -> jax.Array:
+    """W(t) = max_k R_k(t)."""
+    return jnp.max(class_risks(mixture, threshold), axis=-1)
