@@ -23,8 +23,11 @@ from gmm_theory.mixture import TwoClassMixture
 def class_risks(mixture: TwoClassMixture, threshold) -> jax.Array:
     """(R_0(t), R_1(t)): the error rate of the rule ``x > t`` on each class, shape (..., 2)."""
     t = jnp.asarray(threshold, dtype=mixture.means.dtype)
-    risk_0 = ndtr((mixture.means[0] - t) / mixture.stds[0])
-    risk_1 = ndtr((t - mixture.means[1]) / mixture.stds[1])
+    # Infinite thresholds bypass the standardisation so that gradients stay finite there.
+    finite = jnp.isfinite(t)
+    safe_t = jnp.where(finite, t, 0.0)
+    risk_0 = ndtr(jnp.where(finite, (mixture.means[0] - safe_t) / mixture.stds[0], -t))
+    risk_1 = ndtr(jnp.where(finite, (safe_t - mixture.means[1]) / mixture.stds[1], t))
     return jnp.stack([risk_0, risk_1], axis=-1)
 
 
