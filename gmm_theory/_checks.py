@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 
@@ -44,3 +46,24 @@ def check_probability_vector(name: str, array: np.ndarray, atol: float = 1e-9) -
     total = float(array.sum())
     if abs(total - 1.0) > atol:
         raise ValueError(f"{name} must sum to 1, got sum {total!r}")
+
+
+def jit_with_checks(check=None, **jit_kwargs):
+    """``jax.jit`` that first runs ``check(*args)`` on concrete arguments.
+
+    Validation needs the numbers, which a jitted body only sees as tracers; checking at
+    the call boundary keeps clear errors for direct calls and skips them under tracing.
+    """
+
+    def decorate(function):
+        compiled = jax.jit(function, **jit_kwargs)
+
+        @functools.wraps(function)
+        def call(*args):
+            if check is not None and is_concrete(*args):
+                check(*args)
+            return compiled(*args)
+
+        return call
+
+    return decorate

@@ -29,12 +29,14 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtr
 
+from gmm_theory import _checks
 from gmm_theory.mixture import TwoClassMixture
 from gmm_theory.risk import average_risk, worst_class_risk
 
 _BISECTION_STEPS = 80
 
 
+@jax.jit
 def interior_threshold(mixture: TwoClassMixture) -> tuple[jax.Array, jax.Array]:
     """The local minimum of the average risk, and whether it exists.
 
@@ -60,6 +62,7 @@ def interior_threshold(mixture: TwoClassMixture) -> tuple[jax.Array, jax.Array]:
     return mu_0 + sigma_0 * numerator / denominator, exists
 
 
+@jax.jit
 def risk_minimising_threshold(mixture: TwoClassMixture) -> jax.Array:
     """t*(phi): the threshold (possibly +-inf) minimising the average 0-1 risk.
 
@@ -73,23 +76,27 @@ def risk_minimising_threshold(mixture: TwoClassMixture) -> jax.Array:
     return jnp.where(use_interior, t_interior, trivial)
 
 
+@jax.jit
 def worst_class_threshold(mixture: TwoClassMixture) -> jax.Array:
     """t_w = (sigma_1 mu_0 + sigma_0 mu_1) / (sigma_0 + sigma_1), where R_0(t_w) = R_1(t_w)."""
     sigma_0, sigma_1 = mixture.stds[0], mixture.stds[1]
     return (sigma_1 * mixture.means[0] + sigma_0 * mixture.means[1]) / (sigma_0 + sigma_1)
 
 
+@jax.jit
 def worst_class_optimal_risk(mixture: TwoClassMixture) -> jax.Array:
     """min_t max_k R_k(t) = Phi(-(mu_1 - mu_0) / (sigma_0 + sigma_1)), attained at t_w."""
     delta = mixture.means[1] - mixture.means[0]
     return ndtr(-delta / (mixture.stds[0] + mixture.stds[1]))
 
 
+@jax.jit
 def std_proportional_priors(mixture: TwoClassMixture) -> jax.Array:
     """phi_k = sigma_k / (sigma_0 + sigma_1): the priors whose local minimum is t_w (paper B.2)."""
     return mixture.stds / jnp.sum(mixture.stds)
 
 
+@jax.jit
 def worst_class_optimal_priors(mixture: TwoClassMixture) -> jax.Array:
     """Training priors whose average-risk minimiser has the smallest worst-class risk.
 
@@ -139,6 +146,11 @@ def worst_class_optimal_priors(mixture: TwoClassMixture) -> jax.Array:
     return jnp.where(degenerate, priors_from_easy(crossing), proportional)
 
 
+def _check_training_priors(mixture, training_priors) -> None:
+    _checks.check_probability_vector("training_priors", _checks.as_float_vector("training_priors", training_priors, 2))
+
+
+@_checks.jit_with_checks(_check_training_priors)
 def trained_worst_class_risk(mixture: TwoClassMixture, training_priors) -> jax.Array:
     """Worst-class risk on ``mixture`` of the average-risk minimiser under ``training_priors``."""
     return worst_class_risk(mixture, risk_minimising_threshold(mixture.with_priors(training_priors)))

@@ -22,31 +22,46 @@ from gmm_theory.mixture import TwoClassMixture
 from gmm_theory.optimal import interior_threshold
 
 
+def _check_margin_argument(mixture, margin, *_) -> None:
+    value = float(np.asarray(margin))
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"margin must be a finite number >= 0, got {value}")
+
+
+def _check_densities(priors, densities) -> None:
+    priors = _checks.as_float_vector("priors", priors)
+    densities = _checks.as_float_vector("densities", densities, priors.shape[0])
+    _checks.check_probability_vector("priors", priors)
+    _checks.check_unit_interval("densities", densities)
+    if not np.any(priors * densities > 0):
+        raise ValueError("densities must keep some data: every class with a positive prior has density 0")
+
+
+@_checks.jit_with_checks(_check_densities)
 def training_priors(priors, densities) -> jax.Array:
     """phi'_k = phi_k d_k / sum_j phi_j d_j: the priors after random within-class pruning."""
-    if _checks.is_concrete(priors, densities):
-        _validate_densities(priors, densities)
     kept = jnp.asarray(priors, dtype=float) * jnp.asarray(densities, dtype=float)
     return kept / jnp.sum(kept, axis=-1, keepdims=True)
 
 
+@_checks.jit_with_checks(_check_margin_argument)
 def ssp_kept_fractions(mixture: TwoClassMixture, margin) -> jax.Array:
     """2 Phi(-M / sigma_k): the fraction of class k farther than M from its mean."""
-    _check_margin(margin)
     return 2.0 * ndtr(-margin / mixture.stds)
 
 
+@_checks.jit_with_checks(_check_margin_argument)
 def ssp_training_priors(mixture: TwoClassMixture, margin) -> jax.Array:
     """The class priors of the SSP-pruned training set."""
     return training_priors(mixture.priors, ssp_kept_fractions(mixture, margin))
 
 
+@_checks.jit_with_checks(_check_margin_argument)
 def ssp_training_risk(mixture: TwoClassMixture, margin, threshold) -> jax.Array:
     """Risk of ``x > t`` on the SSP-pruned training law, unnormalised (same minimiser).
 
     phi_0 P_0(x > t, |x - mu_0| >= M) + phi_1 P_1(x <= t, |x - mu_1| >= M), in closed form.
     """
-    _check_margin(margin)
     t = jnp.asarray(threshold, dtype=mixture.means.dtype)
     z_0 = (t - mixture.means[0]) / mixture.stds[0]
     z_1 = (t - mixture.means[1]) / mixture.stds[1]
@@ -56,6 +71,7 @@ def ssp_training_risk(mixture: TwoClassMixture, margin, threshold) -> jax.Array:
     return mixture.priors[0] * kept_above_0 + mixture.priors[1] * kept_below_1
 
 
+@_checks.jit_with_checks(_check_margin_argument)
 def ssp_threshold(mixture: TwoClassMixture, margin) -> jax.Array:
     """The risk minimiser of the SSP-pruned training law (possibly +-inf).
 
@@ -71,19 +87,3 @@ def ssp_threshold(mixture: TwoClassMixture, margin) -> jax.Array:
     risks = ssp_training_risk(mixture, margin, candidates)
     risks = risks.at[0].set(jnp.where(exists, risks[0], jnp.inf))
     return candidates[jnp.argmin(risks)]
-
-
-def _check_margin(margin) -> None:
-    if _checks.is_concrete(margin):
-        value = float(np.asarray(margin))
-        if not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"margin must be a finite number >= 0, got {value}")
-
-
-def _validate_densities(priors, densities) -> None:
-    priors = _checks.as_float_vector("priors", priors)
-    densities = _checks.as_float_vector("densities", densities, priors.shape[0])
-    _checks.check_probability_vector("priors", priors)
-    _checks.check_unit_interval("densities", densities)
-    if not np.any(priors * densities > 0):
-        raise ValueError("densities must keep some data: every class with a positive prior has density 0")

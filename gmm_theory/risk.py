@@ -20,6 +20,7 @@ from jax.scipy.special import ndtr
 from gmm_theory.mixture import TwoClassMixture
 
 
+@jax.jit
 def class_risks(mixture: TwoClassMixture, threshold) -> jax.Array:
     """(R_0(t), R_1(t)): the error rate of the rule ``x > t`` on each class, shape (..., 2)."""
     t = jnp.asarray(threshold, dtype=mixture.means.dtype)
@@ -31,11 +32,13 @@ def class_risks(mixture: TwoClassMixture, threshold) -> jax.Array:
     return jnp.stack([risk_0, risk_1], axis=-1)
 
 
+@jax.jit
 def average_risk(mixture: TwoClassMixture, threshold) -> jax.Array:
     """R(t) = phi_0 R_0(t) + phi_1 R_1(t), the 0-1 risk under the mixture's priors."""
     return class_risks(mixture, threshold) @ mixture.priors
 
 
+@jax.jit
 def worst_class_risk(mixture: TwoClassMixture, threshold) -> jax.Array:
     """W(t) = max_k R_k(t)."""
     return jnp.max(class_risks(mixture, threshold), axis=-1)

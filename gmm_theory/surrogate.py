@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from gmm_theory.mixture import TwoClassMixture
 
 
+@jax.jit
 def least_squares_threshold(mixture: TwoClassMixture) -> jax.Array:
     """t_ls, the threshold of the population least-squares linear rule (possibly +-inf)."""
     phi_0, phi_1 = mixture.priors[0], mixture.priors[1]

@@ -1,0 +1,126 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import oracles
+from gmm_theory.cli import main
+
+
+def _run_json(capsys, *argv):
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _as_threshold(value):
+    return {"+inf": np.inf, "-inf": -np.inf}.get(value, value) if isinstance(value, str) else value
+
+
+def test_theory_defaults_to_the_paper_example(capsys):
+    result = _run_json(capsys, "theory")
+    assert result["threshold"] == pytest.approx(-0.1635, abs=5e-5)
+    assert result["worst_class_threshold"] == pytest.approx(-0.5, abs=1e-12)
+    assert result["worst_class_optimal_risk"] == pytest.approx(0.1587, abs=5e-5)
+    assert result["worst_class_optimal_priors"] == pytest.approx([0.25, 0.75], abs=1e-12)
+    assert "ssp" not in result
+
+
+def test_theory_json_agrees_with_independent_numerics(capsys):
+    rng = np.random.default_rng(10)
+    for _ in range(20):
+        means, stds, priors = oracles.random_parameters(rng)
+        margin = rng.uniform(0, 1) * min(stds)
+        result = _run_json(capsys, "theory", "--means", *map(str, means), "--stds", *map(str, stds),
+                           "--priors", *map(str, priors), "--ssp-margin", str(margin))
+        t_ref, risk_ref, gap = oracles.risk_minimiser(means, stds, priors)
+        t = _as_threshold(result["threshold"])
+        if gap > 1e-9:
+            assert t == t_ref if np.isinf(t_ref) else t == pytest.approx(t_ref, rel=1e-8, abs=1e-8 * max(stds))
+        assert result["average_risk"] == pytest.approx(risk_ref, rel=1e-9, abs=1e-13)
+        risks = oracles.class_risks(means, stds, t)
+        assert result["class_risks"] == pytest.approx(list(risks), rel=1e-9, abs=1e-13)
+        assert result["worst_class_risk"] == pytest.approx(max(risks), rel=1e-9, abs=1e-13)
+        t_w = oracles.worst_class_threshold(means, stds)
+        assert result["worst_class_threshold"] == pytest.approx(t_w, rel=1e-9, abs=1e-9 * max(stds))
+        assert result["worst_class_optimal_risk"] == pytest.approx(
+            max(oracles.class_risks(means, stds, t_w)), rel=1e-8, abs=1e-14)
+        assert sum(result["worst_class_optimal_priors"]) == pytest.approx(1.0, abs=1e-12)
+        ssp = result["ssp"]
+        assert set(ssp) >= {"kept_fractions", "threshold", "class_risks"}
+        assert ssp["class_risks"] == pytest.approx(
+            list(oracles.class_risks(means, stds, _as_threshold(ssp["threshold"]))), rel=1e-9, abs=1e-13)
+
+
+def test_infinite_thresholds_are_written_as_strings(capsys):
+    result = _run_json(capsys, "theory", "--means", "0", "0.1", "--stds", "1", "100", "--priors", "0.2", "0.8")
+    assert result["threshold"] == "-inf"
+    assert result["class_risks"] == [1.0, 0.0]
+
+
+def test_random_pruning_section(capsys):
+    result = _run_json(capsys, "theory", "--densities", "0.2", "0.6")
+    assert result["random_pruning"]["training_priors"] == pytest.approx([0.25, 0.75], abs=1e-12)
+    assert result["random_pruning"]["threshold"] == pytest.approx(-0.5, abs=1e-12)
+
+
+def test_allocate_json(capsys):
+    result = _run_json(capsys, "allocate", "--sizes", "100", "200", "300", "--density", "0.5",
+                       "--errors", "0.1", "0.2", "0.3")
+    counts = result["counts"]
+    assert sum(counts) == 300 and all(0 <= c <= n for c, n in zip(counts, [100, 200, 300]))
+    assert result["densities"] == pytest.approx([c / n for c, n in zip(counts, [100, 200, 300])])
+    # Densities proportional to the errors (paper Algorithm 1) unless capped at 1.
+    d = np.array(result["densities"])
+    assert d[1] == pytest.approx(2 * d[0], abs=0.02) and d[2] == pytest.approx(3 * d[0], abs=0.02)
+    assert result["rule"] == "drop"
+
+
+def test_allocate_stratified_keeps_class_balance(capsys):
+    result = _run_json(capsys, "allocate", "--sizes", "50", "50", "50", "50", "--budget", "102")
+    assert sorted(result["counts"]) == [25, 25, 26, 26]
+
+
+@pytest.mark.parametrize(
+    "argv, name",
+    [
+        (["theory", "--stds", "-1", "2"], "stds"),
+        (["theory", "--priors", "0.5", "0.6"], "priors"),
+        (["theory", "--means", "1", "0"], "means"),
+        (["theory", "--means", "nan", "1"], "means"),
+        (["theory", "--stds", "1"], "--stds"),
+        (["theory", "--ssp-margin", "-1"], "margin"),
+        (["theory", "--densities", "0.5", "1.5"], "densities"),
+        (["allocate", "--sizes", "10", "0", "--density", "0.5"], "sizes"),
+        (["allocate", "--sizes", "10", "10", "--density", "1.5"], "density"),
+        (["allocate", "--sizes", "10", "10", "--density", "0.5", "--errors", "0.1", "-0.2"], "errors"),
+        (["allocate", "--sizes", "10", "10"], "--density"),
+        (["allocate", "--sizes", "10", "10", "--density", "0.5", "--rule", "best"], "--rule"),
+    ],
+)
+def test_bad_arguments_exit_nonzero_with_one_line_naming_the_parameter(argv, name, capsys):
+    try:
+        status = main([*argv, "--json"])
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    assert status != 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0]
+
+
+def test_a_bad_argument_prints_no_traceback():
+    completed = subprocess.run([sys.executable, "-m", "gmm_theory.cli", "theory", "--stds", "0", "1"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == "gmm-theory theory: error: stds[0] must be positive, got 0.0"
+
+
+def test_console_script_is_installed():
+    executable = shutil.which("gmm-theory")
+    assert executable, "install the package (pip install -e .) to get the gmm-theory command"
+    completed = subprocess.run([executable, "theory", "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(completed.stdout)["worst_class_optimal_priors"] == pytest.approx([0.25, 0.75])
