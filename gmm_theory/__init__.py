@@ -21,7 +21,7 @@ from gmm_theory.pruning import (
     ssp_training_risk,
     training_priors,
 )
-from gmm_theory.risk import average_risk, class_risks, worst_class_risk
+from gmm_theory.risk import average_risk, class_risks, linear_class_risks, worst_class_risk
 from gmm_theory.surrogate import least_squares_threshold
 
 __version__ = "0.1.0"

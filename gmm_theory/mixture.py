@@ -66,3 +66,15 @@ def _validate(means, stds, priors) -> None:
     _checks.check_probability_vector("priors", priors)
     if not means[0] < means[1]:
         raise ValueError(f"means must be strictly increasing (mu_0 < mu_1), got {means.tolist()}")
+
+
+def sample(mixture: TwoClassMixture, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """``n`` i.i.d. draws ``(x, y)``: y ~ Bernoulli(phi_1), x | y ~ N(mu_y, sigma_y^2).
+
+    Returns ``x`` (float, shape (n,)) and ``y`` (int32 labels in {0, 1}) in sampling order,
+    which is a uniformly random order within each class.
+    """
+    label_key, noise_key = jax.random.split(key)
+    y = jax.random.bernoulli(label_key, mixture.priors[1], (n,)).astype(jnp.int32)
+    noise = jax.random.normal(noise_key, (n,), dtype=mixture.means.dtype)
+    return mixture.means[y] + mixture.stds[y] * noise, y

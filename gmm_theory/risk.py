@@ -7,6 +7,10 @@ The rule predicts class 1 iff x > t, with t in R or t = +-inf (a trivial rule):
     R(t)   = phi_0 R_0(t) + phi_1 R_1(t)          (average risk)
     W(t)   = max(R_0(t), R_1(t))                  (worst-class risk)
 
+A general linear rule "predict 1 iff w x + b > 0" has w x + b ~ N(w mu_k + b, w^2 sigma_k^2)
+on class k, so R_0 = Phi((w mu_0 + b) / (|w| sigma_0)) and R_1 = Phi(-(w mu_1 + b) / (|w| sigma_1));
+the threshold rule is w = 1, b = -t, and w = 0 is the constant rule given by the sign of b.
+
 Class risks do not depend on the priors, so a rule learned under training priors is
 evaluated on the test law by calling these with the test mixture.
 """
@@ -21,15 +25,32 @@ from gmm_theory.mixture import TwoClassMixture
 
 
 @jax.jit
+def linear_class_risks(mixture: TwoClassMixture, weight, bias) -> jax.Array:
+    """(R_0, R_1) of the rule ``weight * x + bias > 0``, shape (..., 2).
+
+    ``weight = 0`` or an infinite ``bias`` is a constant rule: class 1 everywhere when
+    ``bias > 0``, class 0 otherwise.
+    """
+    dtype = mixture.means.dtype
+    weight, bias = jnp.asarray(weight, dtype=dtype), jnp.asarray(bias, dtype=dtype)
+    # Constant rules bypass the standardisation so that gradients stay finite there.
+    constant = (weight == 0) | ~jnp.isfinite(bias)
+    safe_weight = jnp.where(constant, 1.0, weight)
+    safe_bias = jnp.where(constant, 0.0, bias)
+    constant_margin = jnp.where(bias > 0, jnp.inf, -jnp.inf)
+
+    def margin(k):
+        standardised = (safe_weight * mixture.means[k] + safe_bias) / (jnp.abs(safe_weight) * mixture.stds[k])
+        return jnp.where(constant, constant_margin, standardised)
+
+    return jnp.stack([ndtr(margin(0)), ndtr(-margin(1))], axis=-1)
+
+
+@jax.jit
 def class_risks(mixture: TwoClassMixture, threshold) -> jax.Array:
     """(R_0(t), R_1(t)): the error rate of the rule ``x > t`` on each class, shape (..., 2)."""
     t = jnp.asarray(threshold, dtype=mixture.means.dtype)
-    # Infinite thresholds bypass the standardisation so that gradients stay finite there.
-    finite = jnp.isfinite(t)
-    safe_t = jnp.where(finite, t, 0.0)
-    risk_0 = ndtr(jnp.where(finite, (mixture.means[0] - safe_t) / mixture.stds[0], -t))
-    risk_1 = ndtr(jnp.where(finite, (safe_t - mixture.means[1]) / mixture.stds[1], t))
-    return jnp.stack([risk_0, risk_1], axis=-1)
+    return linear_class_risks(mixture, jnp.ones_like(t), -t)
 
 
 @jax.jit

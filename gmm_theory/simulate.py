@@ -1,0 +1,100 @@
+"""Monte Carlo engine: finite-sample risk of learned rules under class-dependent pruning.
+
+One trial (DRoP paper, Section 4, at finite n): draw n i.i.d. training samples from the
+two-class mixture, prune them (class counts + a within-class rule, :mod:`gmm_theory.prune`),
+fit a linear rule (:mod:`gmm_theory.fit`) and evaluate its exact class risks on the test
+law (Phi of standardised margins; no test sampling).
+
+Sweeps vectorise trials over seeds and allocations with ``vmap``.  Each seed's sample is
+drawn, sorted and ranked once and reused by every allocation (common random numbers: the
+kept sets of a seed are nested as densities grow, so landscapes are smooth), and
+allocations are processed in chunks so memory stays bounded on large grids.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from gmm_theory import prune as pruning
+from gmm_theory.fit import fit_allocations, get_fit
+from gmm_theory.mixture import TwoClassMixture, sample
+from gmm_theory.risk import linear_class_risks
+
+
+class SeedSample(NamedTuple):
+    """One seed's training sample sorted by x, with each sample's within-class rank under the
+    pruning rule (0 = kept first)."""
+
+    x: jax.Array
+    y: jax.Array
+    ranks: jax.Array
+
+
+def draw(mixture: TwoClassMixture, key: jax.Array, n: int, prune: str = "random", fit: str = "threshold") -> SeedSample:
+    """Sample, sort and rank one seed's training set.  ``keep-hard`` / ``keep-easy`` rank by
+    the distance to the boundary of a query rule fitted (by ``fit``) on the full sample."""
+    sample_key, prune_key = jax.random.split(key)
+    x, y = sample(mixture, sample_key, n)
+    order = jnp.argsort(x)
+    x, y = x[order], y[order]
+    if prune == "random":
+        priority = jax.random.uniform(prune_key, (n,))
+    else:
+        query = get_fit(fit)(x, y, jnp.ones_like(y, dtype=bool))
+        priority = pruning.priority(prune, x, y, query)
+    return SeedSample(x, y, pruning.within_class_ranks(y, priority))
+
+
+def fit_and_evaluate(mixture: TwoClassMixture, seed: SeedSample, counts, fit: str = "threshold") -> jax.Array:
+    """Class risks (A, 2) of the rules fitted under class ``counts`` (A, 2) of one seed."""
+    rules = fit_allocations(fit, seed.x, seed.y, seed.ranks, counts)
+    return linear_class_risks(mixture, *rules)
+
+
+def trial(mixture: TwoClassMixture, key: jax.Array, n: int, densities, *, fit: str = "threshold",
+          prune: str = "random") -> jax.Array:
+    """One trial: sample n, keep round(d_k N_k) of class k under ``prune``, fit, exact class risks (2,)."""
+    seed = draw(mixture, key, n, prune, fit)
+    counts = pruning.counts_from_densities(pruning.class_sizes(seed.y), densities)
+    return fit_and_evaluate(mixture, seed, counts[None], fit)[0]
+
+
+def density_grid(size: int) -> jax.Array:
+    """The densities 1/G, 2/G, ..., 1 of a G-point grid axis."""
+    return jnp.arange(1, size + 1) / size
+
+
+def grid_allocations(d0, d1) -> jax.Array:
+    """All pairs (d0[i], d1[j]) as an array of shape (len(d0) * len(d1), 2), d1 fastest."""
+    d0, d1 = jnp.meshgrid(jnp.asarray(d0), jnp.asarray(d1), indexing="ij")
+    return jnp.stack([d0.ravel(), d1.ravel()], axis=-1)
+
+
+def sweep(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *, fit: str = "threshold",
+          prune: str = "random", chunk_size: int = 128) -> jax.Array:
+    """Class risks of ``seeds`` x ``len(densities)`` trials, shape (seeds, A, 2).
+
+    ``densities`` has shape (A, 2): class densities (d0, d1) per allocation.  Seed s uses
+    ``jax.random.split(key, seeds)[s]``, exactly as :func:`trial` does, so a sweep equals a
+    loop of trials.  Threshold ERM handles all allocations in one pass with an O(seeds x A)
+    working set; other fits are evaluated ``chunk_size`` allocations at a time.
+    """
+    get_fit(fit)
+    return _sweep(mixture, jax.random.split(key, seeds), jnp.asarray(densities), n, fit, prune, chunk_size)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "fit", "prune", "chunk_size"))
+def _sweep(mixture, keys, densities, n, fit, prune, chunk_size):
+    seeds = jax.vmap(draw, in_axes=(None, 0, None, None, None))(mixture, keys, n, prune, fit)
+    sizes = jax.vmap(pruning.class_sizes)(seeds.y)
+    counts = pruning.counts_from_densities(sizes[:, None, :], densities[None, :, :])  # (S, A, 2)
+    evaluate = jax.vmap(fit_and_evaluate, in_axes=(None, 0, 0, None))
+    if fit == "threshold":
+        return evaluate(mixture, seeds, counts, fit)
+    chunks = jnp.swapaxes(counts, 0, 1)[:, :, None, :]  # (A, S, 1, 2)
+    risks = jax.lax.map(lambda c: evaluate(mixture, seeds, c, fit)[:, 0], chunks, batch_size=chunk_size)
+    return jnp.swapaxes(risks, 0, 1)
