@@ -1,51 +1,38 @@
 """Fitting a linear rule to a (pruned) sample: the learners of the Monte Carlo engine.
 
 Every fit takes the samples sorted by x, their labels and a boolean ``kept`` mask (pruned
-samples are ignored), and returns a :class:`LinearRule` "predict 1 iff w x + b > 0", whose
-exact class risks come from :func:`gmm_theory.risk.linear_class_risks`.  A kept class with
-too few samples for the fit (none for ``threshold``, ``least-squares`` and ``logistic``,
-fewer than two for ``plugin``) gives a NaN rule, so its risks are NaN rather than a number
-that looks meaningful.
+samples are ignored), and returns a :class:`~gmm_theory.risk.LinearRule` "predict 1 iff
+w x + b > 0", whose exact class risks come from :func:`gmm_theory.risk.linear_class_risks`.
+A kept class with too few samples for the fit (none for ``threshold``, ``least-squares`` and
+``logistic``, fewer than two for ``plugin``) gives a NaN rule, so its risks are NaN rather
+than a number that looks meaningful.
 
 - ``threshold``: exact 0-1 empirical risk minimisation over thresholds (the paper's learner);
 - ``least-squares``: regression of y in {0, 1} on x, rule w x + b > 1/2 (THEORY.md 1.6);
-- ``logistic``: L2-regularised logistic regression, solved by safeguarded Newton steps;
-- ``plugin``: Gaussian class fits (sample means, stds, priors) and their risk-minimising
-  threshold t*, the plug-in estimate of the paper's learner.
+- ``logistic``: L2-regularised logistic regression, solved by capped Newton steps;
+- ``plugin``: Gaussian class fits (sample means, ML stds, class frequencies) and their
+  risk-minimising threshold t*, the plug-in estimate of the paper's learner.
+
+Least squares and the plug-in rule depend on the kept sample only through the class
+counts, means and variances: they are the population rules of the empirical mixture.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from gmm_theory.mixture import TwoClassMixture
 from gmm_theory.optimal import risk_minimising_threshold
-
-
-class LinearRule(NamedTuple):
-    """Predict class 1 iff ``weight * x + bias > 0``."""
-
-    weight: jax.Array
-    bias: jax.Array
-
-    @classmethod
-    def threshold(cls, t) -> "LinearRule":
-        """The rule x > t; t = -inf (+inf) is the constant rule predicting class 1 (0)."""
-        finite = jnp.isfinite(t)
-        return cls(jnp.where(finite, 1.0, 0.0).astype(t.dtype),
-                   jnp.where(finite, -t, jnp.where(t < 0, 1.0, -1.0)).astype(t.dtype))
-
-
-def _class_counts(y, kept):
-    ones = jnp.sum(kept & (y == 1))
-    return jnp.sum(kept) - ones, ones
+from gmm_theory.risk import LinearRule
+from gmm_theory.surrogate import least_squares_rule
 
 
 def _nan_unless(valid, rule: LinearRule) -> LinearRule:
     return LinearRule(*(jnp.where(valid, value, jnp.nan) for value in rule))
+
+
+# --- Exact threshold ERM ------------------------------------------------------------------
 
 
 def _index_dtype(n: int):
@@ -96,32 +83,80 @@ def threshold_from_position(x, j) -> jax.Array:
     return jnp.where(j == 0, -jnp.inf, jnp.where(j == n, jnp.inf, midpoint))
 
 
+def _threshold_allocations(x, y, ranks, counts) -> LinearRule:
+    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(y, ranks, counts)))
+    sizes = jnp.stack([jnp.sum(y == 0), jnp.sum(y == 1)])
+    return _nan_unless(jnp.all(jnp.minimum(counts, sizes) > 0, axis=-1), rules)
+
+
 def threshold_erm(x, y, kept) -> LinearRule:
     """Exact empirical 0-1 risk minimisation over thresholds ``x > t`` (x sorted ascending).
 
     Ties go to the smallest threshold; see :func:`erm_positions` and
     :func:`threshold_from_position` for the algorithm and the threshold convention.
     """
-    rules = fit_allocations("threshold", x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32))
+    rules = _threshold_allocations(x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32))
     return LinearRule(*(value[0] for value in rules))
 
 
-def _kept_moments(x, y, kept):
-    weights = kept.astype(x.dtype)
-    total = jnp.sum(weights)
-    mean_x = jnp.sum(weights * x) / total
-    mean_y = jnp.sum(weights * y) / total
-    var_x = jnp.sum(weights * (x - mean_x) ** 2) / total
-    cov_xy = jnp.sum(weights * (x - mean_x) * (y - mean_y)) / total
-    return mean_x, mean_y, var_x, cov_xy
+# --- Rules of the empirical mixture: least squares and plug-in ---------------------------
+
+
+def _empirical_mixture(counts, sums, squares) -> TwoClassMixture:
+    """The mixture with the kept class frequencies, means and ML variances."""
+    means = sums / counts
+    variances = jnp.maximum(squares / counts - means**2, 0.0)
+    return TwoClassMixture.unchecked(means, jnp.sqrt(variances), counts / jnp.sum(counts))
+
+
+def _masked_statistics(x, y, kept):
+    member = jnp.stack([kept & (y == 0), kept & (y == 1)]).astype(x.dtype)
+    return jnp.sum(member, axis=-1), member @ x, member @ x**2
+
+
+def _ranked_statistics(x, y, ranks, counts):
+    """Kept counts, sums and sums of squares per class for many allocations, in O(1) each:
+    prefix sums of each class's samples in rank order, read at the kept counts."""
+    n = x.shape[-1]
+    sizes = jnp.stack([jnp.sum(y == 0), jnp.sum(y == 1)])
+    kept = jnp.minimum(counts, sizes)  # (A, 2)
+
+    def prefix(k, values):
+        by_rank = jnp.zeros(n, x.dtype).at[jnp.where(y == k, ranks, n)].add(values, mode="drop")
+        return jnp.concatenate([jnp.zeros(1, x.dtype), jnp.cumsum(by_rank)])
+
+    # Centre x first: sums of squares of centred values lose less to cancellation.
+    centre = jnp.mean(x)
+    z = x - centre
+    sums = jnp.stack([prefix(k, z)[kept[:, k]] for k in (0, 1)], axis=-1)
+    squares = jnp.stack([prefix(k, z**2)[kept[:, k]] for k in (0, 1)], axis=-1)
+    return kept.astype(x.dtype), sums + kept * centre, squares + 2 * centre * sums + kept * centre**2
+
+
+def _least_squares_from_statistics(counts, sums, squares) -> LinearRule:
+    rule = least_squares_rule(_empirical_mixture(counts, sums, squares))
+    return _nan_unless(jnp.all(counts > 0), rule)
+
+
+def _plugin_from_statistics(counts, sums, squares) -> LinearRule:
+    fitted = _empirical_mixture(counts, sums, squares)
+    t = risk_minimising_threshold(fitted)
+    valid = jnp.all(counts > 1) & (fitted.means[0] < fitted.means[1])
+    return _nan_unless(valid, LinearRule.threshold(t))
 
 
 def least_squares(x, y, kept) -> LinearRule:
     """w = Cov(x, y) / Var(x), b = mean(y) - w mean(x) on the kept samples; rule w x + b > 1/2."""
-    mean_x, mean_y, var_x, cov_xy = _kept_moments(x, y, kept)
-    weight = cov_xy / var_x
-    count_0, count_1 = _class_counts(y, kept)
-    return _nan_unless((count_0 > 0) & (count_1 > 0), LinearRule(weight, mean_y - weight * mean_x - 0.5))
+    return _least_squares_from_statistics(*_masked_statistics(x, y, kept))
+
+
+def plugin(x, y, kept) -> LinearRule:
+    """t* of the Gaussian mixture fitted to the kept samples; NaN unless each class keeps
+    two samples and the fitted means keep their order."""
+    return _plugin_from_statistics(*_masked_statistics(x, y, kept))
+
+
+# --- Logistic regression -------------------------------------------------------------------
 
 
 def logistic(x, y, kept, l2: float = 1e-4, tol: float = 1e-10, max_steps: int = 100) -> LinearRule:
@@ -131,20 +166,21 @@ def logistic(x, y, kept, l2: float = 1e-4, tol: float = 1e-10, max_steps: int = 
     in standardised coordinates, each capped in length (the loss is convex, so capped Newton
     steps converge), until the gradient's max-norm is below ``tol``.
     """
-    mean_x, _, var_x, _ = _kept_moments(x, y, kept)
-    scale = jnp.sqrt(var_x)
+    counts, sums, squares = _masked_statistics(x, y, kept)
+    total = jnp.sum(counts)
+    mean_x = jnp.sum(sums) / total
+    scale = jnp.sqrt(jnp.sum(squares) / total - mean_x**2)
     z = (x - mean_x) / scale
     sign = (2 * y - 1).astype(x.dtype)
-    weights = kept.astype(x.dtype) / jnp.sum(kept)
-    penalty = l2 / scale**2  # on the standardised slope a = w * scale
+    weights = kept.astype(x.dtype) / total
+    penalty = l2 / scale**2  # l2 w^2 / 2 = penalty a^2 / 2 for the standardised slope a = w scale
 
     def gradient_and_hessian(params):
         a, c = params
-        margin = sign * (a * z + c)
-        p = jax.nn.sigmoid(-margin)  # d/dm log(1 + e^-m) = -p
-        g_common = -weights * sign * p
+        p = jax.nn.sigmoid(-sign * (a * z + c))  # d/dm log(1 + e^-m) = -p
+        slope = -weights * sign * p
         curvature = weights * p * (1 - p)
-        gradient = jnp.stack([jnp.sum(g_common * z) + penalty * a, jnp.sum(g_common)])
+        gradient = jnp.stack([jnp.sum(slope * z) + penalty * a, jnp.sum(slope)])
         hessian = jnp.array([[jnp.sum(curvature * z * z) + penalty, jnp.sum(curvature * z)],
                              [jnp.sum(curvature * z), jnp.sum(curvature)]])
         return gradient, hessian
@@ -157,49 +193,17 @@ def logistic(x, y, kept, l2: float = 1e-4, tol: float = 1e-10, max_steps: int = 
         step, params, _ = state
         gradient, hessian = gradient_and_hessian(params)
         direction = jnp.linalg.solve(hessian, gradient)
-        length = jnp.linalg.norm(direction)
-        params = params - direction * jnp.minimum(1.0, 4.0 / length)
-        new_gradient, _ = gradient_and_hessian(params)
-        return step + 1, params, jnp.max(jnp.abs(new_gradient))
+        params = params - direction * jnp.minimum(1.0, 4.0 / jnp.linalg.norm(direction))
+        return step + 1, params, jnp.max(jnp.abs(gradient_and_hessian(params)[0]))
 
     start = (0, jnp.zeros(2, x.dtype), jnp.asarray(jnp.inf, x.dtype))
     _, (a, c), _ = jax.lax.while_loop(not_done, newton, start)
-    count_0, count_1 = _class_counts(y, kept)
-    return _nan_unless((count_0 > 0) & (count_1 > 0), LinearRule(a / scale, c - a * mean_x / scale))
+    return _nan_unless(jnp.all(counts > 0), LinearRule(a / scale, c - a * mean_x / scale))
 
 
-def plugin(x, y, kept) -> LinearRule:
-    """t* of the Gaussian mixture fitted to the kept samples (ML means, stds and priors).
-
-    NaN unless each class keeps two samples and the fitted means keep their order.
-    """
-    count_0, count_1 = _class_counts(y, kept)
-    counts = jnp.stack([count_0, count_1]).astype(x.dtype)
-    member = jnp.stack([kept & (y == 0), kept & (y == 1)]).astype(x.dtype)
-    means = member @ x / counts
-    stds = jnp.sqrt(jnp.sum(member * (x - means[:, None]) ** 2, axis=-1) / counts)
-    fitted = TwoClassMixture(means, stds, counts / jnp.sum(counts))
-    valid = (count_0 > 1) & (count_1 > 1) & (means[0] < means[1])
-    return _nan_unless(valid, LinearRule.threshold(risk_minimising_threshold(fitted)))
-
+# --- Registry and batched entry point ------------------------------------------------------
 
 FITS = {"threshold": threshold_erm, "least-squares": least_squares, "logistic": logistic, "plugin": plugin}
-
-
-def fit_allocations(name: str, x, y, ranks, counts) -> LinearRule:
-    """Rules fitted under many allocations of one sample, leaves of shape (A,).
-
-    Samples are sorted by x; allocation a keeps the samples with ``ranks < counts[a, y]``.
-    Threshold ERM runs all allocations in one pass (:func:`erm_positions`); the other fits
-    are vectorised over allocations with ``vmap``.
-    """
-    counts = jnp.asarray(counts)
-    if name != "threshold":
-        fit = get_fit(name)
-        return jax.vmap(lambda c: fit(x, y, ranks < c[y]))(counts)
-    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(y, ranks, counts)))
-    kept_per_class = jnp.minimum(counts, jnp.stack(_class_counts(y, jnp.ones_like(y, dtype=bool))))
-    return _nan_unless(jnp.all(kept_per_class > 0, axis=-1), rules)
 
 
 def get_fit(name: str):
@@ -207,3 +211,23 @@ def get_fit(name: str):
     if name not in FITS:
         raise ValueError(f"fit must be one of {', '.join(map(repr, FITS))}, got {name!r}")
     return FITS[name]
+
+
+def fit_allocations(name: str, x, y, ranks, counts) -> LinearRule:
+    """Rules fitted under many allocations of one sample, leaves of shape (A,).
+
+    Samples are sorted by x; ``ranks`` orders each class (class k's ranks are 0..N_k - 1)
+    and allocation a keeps the samples with ``ranks < counts[a, y]``.
+    Threshold ERM runs all allocations in one pass (:func:`erm_positions`); least squares and
+    the plug-in rule read class statistics from prefix sums in O(1) per allocation; logistic
+    regression is vectorised over allocations with ``vmap``.
+    """
+    counts = jnp.asarray(counts)
+    if name == "threshold":
+        return _threshold_allocations(x, y, ranks, counts)
+    if name == "least-squares":
+        return jax.vmap(_least_squares_from_statistics)(*_ranked_statistics(x, y, ranks, counts))
+    if name == "plugin":
+        return jax.vmap(_plugin_from_statistics)(*_ranked_statistics(x, y, ranks, counts))
+    fit = get_fit(name)
+    return jax.vmap(lambda c: fit(x, y, ranks < c[y]))(counts)

@@ -42,6 +42,11 @@ class TwoClassMixture:
         object.__setattr__(self, "stds", jnp.asarray(stds, dtype=float))
         object.__setattr__(self, "priors", jnp.asarray(priors, dtype=float))
 
+    @classmethod
+    def unchecked(cls, means, stds, priors) -> "TwoClassMixture":
+        """A mixture from arrays without validation, for estimates computed from samples."""
+        return cls.tree_unflatten(None, (means, stds, priors))
+
     def with_priors(self, priors) -> "TwoClassMixture":
         """The same class-conditional laws under other class priors."""
         return TwoClassMixture(self.means, self.stds, priors)

@@ -25,6 +25,11 @@ import jax.numpy as jnp
 PRUNING_RULES = ("random", "ssp", "keep-hard", "keep-easy")
 
 
+def check_rule(rule: str) -> None:
+    if rule not in PRUNING_RULES:
+        raise ValueError(f"prune must be one of {', '.join(map(repr, PRUNING_RULES))}, got {rule!r}")
+
+
 def class_sizes(y: jax.Array) -> jax.Array:
     """(N_0, N_1): the number of samples of each class."""
     ones = jnp.sum(y)
@@ -61,10 +66,13 @@ def boundary_distance(x: jax.Array, weight, bias) -> jax.Array:
     return jnp.abs(weight * x + bias) / jnp.abs(weight)
 
 
-def priority(rule: str, x: jax.Array, y: jax.Array, query_rule=None) -> jax.Array:
-    """The per-sample priority of a pruning rule (high = kept first)."""
+def priority(rule: str, x: jax.Array, y: jax.Array, *, key=None, query_rule=None) -> jax.Array:
+    """The per-sample priority of a pruning rule (high = kept first); ``random`` needs a PRNG
+    ``key``, ``keep-hard`` and ``keep-easy`` a query rule (weight, bias)."""
     if rule == "random":
-        return -jnp.arange(x.shape[-1], dtype=x.dtype)
+        if key is None:
+            raise ValueError("prune='random' needs a PRNG key")
+        return jax.random.uniform(key, x.shape, dtype=x.dtype)
     if rule == "ssp":
         return class_mean_distance(x, y)
     if rule in ("keep-hard", "keep-easy"):
@@ -72,7 +80,7 @@ def priority(rule: str, x: jax.Array, y: jax.Array, query_rule=None) -> jax.Arra
             raise ValueError(f"prune={rule!r} needs a query rule")
         distance = boundary_distance(x, *query_rule)
         return -distance if rule == "keep-hard" else distance
-    raise ValueError(f"prune must be one of {', '.join(map(repr, PRUNING_RULES))}, got {rule!r}")
+    check_rule(rule)
 
 
 def kept_mask(y: jax.Array, ranks: jax.Array, counts: jax.Array) -> jax.Array:

@@ -17,11 +17,34 @@ evaluated on the test law by calling these with the test mixture.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtr
 
 from gmm_theory.mixture import TwoClassMixture
+
+
+class LinearRule(NamedTuple):
+    """Predict class 1 iff ``weight * x + bias > 0``."""
+
+    weight: jax.Array
+    bias: jax.Array
+
+    @classmethod
+    def threshold(cls, t) -> "LinearRule":
+        """The rule x > t; t = -inf (+inf) is the constant rule predicting class 1 (0)."""
+        t = jnp.asarray(t)
+        finite = jnp.isfinite(t)
+        return cls(jnp.where(finite, 1.0, 0.0).astype(t.dtype),
+                   jnp.where(finite, -t, jnp.where(t < 0, 1.0, -1.0)).astype(t.dtype))
+
+    def as_threshold(self) -> jax.Array:
+        """t with the same predictions as ``x > t``; valid for weight >= 0 (+-inf if constant)."""
+        constant = self.weight == 0
+        t = -self.bias / jnp.where(constant, 1.0, self.weight)
+        return jnp.where(constant, jnp.where(self.bias > 0, -jnp.inf, jnp.inf), t)
 
 
 @jax.jit

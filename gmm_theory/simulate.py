@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from gmm_theory import prune as pruning
 from gmm_theory.fit import fit_allocations, get_fit
@@ -26,11 +27,12 @@ from gmm_theory.risk import linear_class_risks
 
 
 class SeedSample(NamedTuple):
-    """One seed's training sample sorted by x, with each sample's within-class rank under the
-    pruning rule (0 = kept first)."""
+    """One seed's training sample sorted by x, with each sample's pruning priority (high =
+    kept first) and its rank within its class by that priority (0 = kept first)."""
 
     x: jax.Array
     y: jax.Array
+    priority: jax.Array
     ranks: jax.Array
 
 
@@ -41,12 +43,9 @@ def draw(mixture: TwoClassMixture, key: jax.Array, n: int, prune: str = "random"
     x, y = sample(mixture, sample_key, n)
     order = jnp.argsort(x)
     x, y = x[order], y[order]
-    if prune == "random":
-        priority = jax.random.uniform(prune_key, (n,))
-    else:
-        query = get_fit(fit)(x, y, jnp.ones_like(y, dtype=bool))
-        priority = pruning.priority(prune, x, y, query)
-    return SeedSample(x, y, pruning.within_class_ranks(y, priority))
+    query = get_fit(fit)(x, y, jnp.ones_like(y, dtype=bool)) if prune in ("keep-hard", "keep-easy") else None
+    priority = pruning.priority(prune, x, y, key=prune_key, query_rule=query)
+    return SeedSample(x, y, priority, pruning.within_class_ranks(y, priority))
 
 
 def fit_and_evaluate(mixture: TwoClassMixture, seed: SeedSample, counts, fit: str = "threshold") -> jax.Array:
@@ -74,27 +73,63 @@ def grid_allocations(d0, d1) -> jax.Array:
     return jnp.stack([d0.ravel(), d1.ravel()], axis=-1)
 
 
-def sweep(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *, fit: str = "threshold",
-          prune: str = "random", chunk_size: int = 128) -> jax.Array:
-    """Class risks of ``seeds`` x ``len(densities)`` trials, shape (seeds, A, 2).
+def draw_seeds(mixture: TwoClassMixture, key: jax.Array, n: int, seeds: int, prune: str = "random",
+               fit: str = "threshold") -> SeedSample:
+    """:func:`draw` for seeds 0..seeds-1 (seed s uses ``jax.random.split(key, seeds)[s]``);
+    leaves gain a leading seed axis."""
+    pruning.check_rule(prune)
+    get_fit(fit)
+    return _draw_seeds(mixture, jax.random.split(key, seeds), n, prune, fit)
 
-    ``densities`` has shape (A, 2): class densities (d0, d1) per allocation.  Seed s uses
-    ``jax.random.split(key, seeds)[s]``, exactly as :func:`trial` does, so a sweep equals a
-    loop of trials.  Threshold ERM handles all allocations in one pass with an O(seeds x A)
-    working set; other fits are evaluated ``chunk_size`` allocations at a time.
+
+@functools.partial(jax.jit, static_argnames=("n", "prune", "fit"))
+def _draw_seeds(mixture, keys, n, prune, fit):
+    return jax.vmap(draw, in_axes=(None, 0, None, None, None))(mixture, keys, n, prune, fit)
+
+
+def evaluate_counts(mixture: TwoClassMixture, seeds: SeedSample, counts, fit: str = "threshold",
+                    chunk_size: int = 128) -> jax.Array:
+    """Class risks (S, A, 2) of the rules fitted under per-seed class ``counts`` (S, A, 2).
+
+    Threshold ERM handles all allocations in one pass with an O(S x A) working set; other
+    fits are evaluated ``chunk_size`` allocations at a time, so memory stays bounded.
     """
     get_fit(fit)
-    return _sweep(mixture, jax.random.split(key, seeds), jnp.asarray(densities), n, fit, prune, chunk_size)
+    return _evaluate_counts(mixture, seeds, jnp.asarray(counts, jnp.int32), fit, chunk_size)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "fit", "prune", "chunk_size"))
-def _sweep(mixture, keys, densities, n, fit, prune, chunk_size):
-    seeds = jax.vmap(draw, in_axes=(None, 0, None, None, None))(mixture, keys, n, prune, fit)
-    sizes = jax.vmap(pruning.class_sizes)(seeds.y)
-    counts = pruning.counts_from_densities(sizes[:, None, :], densities[None, :, :])  # (S, A, 2)
+@functools.partial(jax.jit, static_argnames=("fit", "chunk_size"))
+def _evaluate_counts(mixture, seeds, counts, fit, chunk_size):
     evaluate = jax.vmap(fit_and_evaluate, in_axes=(None, 0, 0, None))
     if fit == "threshold":
         return evaluate(mixture, seeds, counts, fit)
     chunks = jnp.swapaxes(counts, 0, 1)[:, :, None, :]  # (A, S, 1, 2)
     risks = jax.lax.map(lambda c: evaluate(mixture, seeds, c, fit)[:, 0], chunks, batch_size=chunk_size)
     return jnp.swapaxes(risks, 0, 1)
+
+
+def sweep(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *, fit: str = "threshold",
+          prune: str = "random", chunk_size: int = 128) -> jax.Array:
+    """Class risks of ``seeds`` x ``len(densities)`` trials, shape (seeds, A, 2).
+
+    ``densities`` has shape (A, 2): class densities (d0, d1) per allocation, each kept as
+    round(d_k N_k) samples of class k.  Seed s uses ``jax.random.split(key, seeds)[s]``,
+    exactly as :func:`trial` does, so a sweep equals a loop of trials.
+    """
+    densities = check_densities(densities)
+    samples = draw_seeds(mixture, key, n, seeds, prune, fit)
+    sizes = jax.vmap(pruning.class_sizes)(samples.y)
+    counts = pruning.counts_from_densities(sizes[:, None, :], densities[None, :, :])
+    return evaluate_counts(mixture, samples, counts, fit, chunk_size)
+
+
+def check_densities(densities) -> jax.Array:
+    """Densities as an (A, 2) array, each in [0, 1], or a ``ValueError`` naming them."""
+    array = np.asarray(densities, dtype=np.float64)
+    if array.ndim != 2 or array.shape[-1] != 2:
+        raise ValueError(f"densities must have shape (A, 2), got {array.shape}")
+    bad = np.argwhere(~((array >= 0) & (array <= 1)))
+    if bad.size:
+        i, k = bad[0]
+        raise ValueError(f"densities[{i}, {k}] must lie in [0, 1], got {array[i, k]}")
+    return jnp.asarray(array)

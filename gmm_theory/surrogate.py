@@ -18,16 +18,22 @@ import jax
 import jax.numpy as jnp
 
 from gmm_theory.mixture import TwoClassMixture
+from gmm_theory.risk import LinearRule
+
+
+@jax.jit
+def least_squares_rule(mixture: TwoClassMixture) -> LinearRule:
+    """The population least-squares rule w x + b - 1/2 > 0 with w = Cov(x, y) / Var(x),
+    b = E[y] - w E[x] (any order of the means; a class with prior 0 gives w = 0)."""
+    phi_0, phi_1 = mixture.priors[0], mixture.priors[1]
+    delta = mixture.means[1] - mixture.means[0]
+    mean = mixture.priors @ mixture.means
+    variance = mixture.priors @ mixture.stds**2 + phi_0 * phi_1 * delta**2
+    weight = phi_0 * phi_1 * delta / variance
+    return LinearRule(weight, phi_1 - weight * mean - 0.5)
 
 
 @jax.jit
 def least_squares_threshold(mixture: TwoClassMixture) -> jax.Array:
     """t_ls, the threshold of the population least-squares linear rule (possibly +-inf)."""
-    phi_0, phi_1 = mixture.priors[0], mixture.priors[1]
-    delta = mixture.means[1] - mixture.means[0]
-    mean = mixture.priors @ mixture.means
-    variance = mixture.priors @ mixture.stds**2 + phi_0 * phi_1 * delta**2
-    both_present = (phi_0 > 0) & (phi_1 > 0)
-    covariance = jnp.where(both_present, phi_0 * phi_1 * delta, 1.0)
-    threshold = mean + 0.5 * (phi_0 - phi_1) * variance / covariance
-    return jnp.where(both_present, threshold, jnp.where(phi_0 > 0, jnp.inf, -jnp.inf))
+    return least_squares_rule(mixture).as_threshold()
