@@ -4,7 +4,8 @@ Closed forms, Monte Carlo and a shared class-quota allocator, after Vysogorets, 
 Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025.
 """
 
-from gmm_theory.mixture import TwoClassMixture
+from gmm_theory import prune
+from gmm_theory.mixture import TwoClassMixture, sample
 from gmm_theory.optimal import (
     interior_threshold,
     risk_minimising_threshold,

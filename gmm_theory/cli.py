@@ -116,6 +116,74 @@ def _allocate(args) -> dict:
     }
 
 
+def _simulate(args) -> dict:
+    import time
+
+    import jax
+    import numpy as np
+
+    import gmm_theory as gt
+    from gmm_theory import simulate
+    from gmm_theory.policies import policy_counts
+
+    if args.n < 2:
+        raise ValueError(f"n must be at least 2, got {args.n}")
+    if args.grid < 1 or args.seeds < 1:
+        raise ValueError(f"grid and seeds must be at least 1, got grid={args.grid}, seeds={args.seeds}")
+    if args.margin is not None and args.prune != "ssp":
+        raise ValueError(f"margin applies to --prune ssp, got --prune {args.prune}")
+    mixture = gt.TwoClassMixture(args.means, args.stds, args.priors)
+    key = jax.random.key(args.seed)
+    start = time.perf_counter()
+    samples = simulate.draw_seeds(mixture, key, args.n, args.seeds, args.prune, args.fit)
+    if args.margin is None:
+        axis = np.asarray(simulate.density_grid(args.grid))
+        densities = simulate.grid_allocations(axis, axis)
+        sizes = jax.vmap(gt.prune.class_sizes)(samples.y)
+        counts = gt.prune.counts_from_densities(sizes[:, None, :], densities[None])
+        d0 = d1 = axis
+        shape = (args.grid, args.grid)
+    else:
+        counts = policy_counts(mixture, key, samples, [1.0], "margin", margin=args.margin)
+        kept = np.asarray(counts / np.asarray(jax.vmap(gt.prune.class_sizes)(samples.y))[:, None, :])
+        d0, d1 = kept[..., 0].mean(axis=0), kept[..., 1].mean(axis=0)
+        shape = (1, 1)
+    risks = np.asarray(simulate.evaluate_counts(mixture, samples, counts, args.fit))
+    seconds = time.perf_counter() - start
+    summary = simulate.summarise(mixture, risks)
+    if args.out:
+        _save_npz(args.out, d0=d0, d1=d1, class_risks=risks.reshape(args.seeds, *shape, 2),
+                  counts=np.asarray(counts).reshape(args.seeds, *shape, 2))
+    return {
+        "d0": d0,
+        "d1": d1,
+        "class_risks_mean": summary.class_risks_mean.reshape(*shape, 2),
+        "class_risks_se": summary.class_risks_se.reshape(*shape, 2),
+        "worst_class_risk_mean": summary.worst_class_risk_mean.reshape(shape),
+        "worst_class_risk_se": summary.worst_class_risk_se.reshape(shape),
+        "average_risk_mean": summary.average_risk_mean.reshape(shape),
+        "valid": summary.valid.reshape(shape),
+        "n": args.n,
+        "seeds": args.seeds,
+        "fit": args.fit,
+        "prune": args.prune,
+        "seconds": seconds,
+    }
+
+
+def _save_npz(path: str, **arrays) -> None:
+    """Write ``arrays`` to ``path`` atomically (a partial file never replaces a good one)."""
+    import os
+    import tempfile
+
+    import numpy as np
+
+    directory = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as handle:
+        np.savez(handle, **arrays)
+    os.replace(handle.name, path)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gmm-theory", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -141,10 +209,24 @@ def _build_parser() -> argparse.ArgumentParser:
     alloc.add_argument("--semantics", choices=["density", "count"], default="density")
     alloc.set_defaults(run=_allocate)
 
+    sim = commands.add_parser("simulate", help="Monte Carlo risks over a grid of class densities")
+    sim.add_argument("--means", nargs=2, type=float, default=list(PAPER_MEANS), metavar=("M0", "M1"))
+    sim.add_argument("--stds", nargs=2, type=float, default=list(PAPER_STDS), metavar=("S0", "S1"))
+    sim.add_argument("--priors", nargs=2, type=float, default=list(PAPER_PRIORS), metavar=("P0", "P1"))
+    sim.add_argument("--n", type=int, default=2000, help="training-set size before pruning")
+    sim.add_argument("--grid", type=int, default=16, help="G: densities 1/G, ..., 1 per class")
+    sim.add_argument("--seeds", type=int, default=32, help="Monte Carlo repetitions")
+    sim.add_argument("--fit", choices=["threshold", "least-squares", "logistic", "plugin"], default="threshold")
+    sim.add_argument("--prune", choices=["random", "ssp", "keep-hard", "keep-easy"], default="random")
+    sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
+    sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
+    sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
+    sim.set_defaults(run=_simulate)
+
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, derive):
+    for command in (theory, alloc, sim, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -44,7 +44,7 @@ def _index_dtype(n: int):
     return jnp.int64
 
 
-def erm_positions(y, ranks, counts) -> jax.Array:
+def erm_positions(y, ranks, counts, prefer_right=False) -> jax.Array:
     """Exact empirical 0-1 risk minimisation over thresholds for many allocations at once.
 
     ``y`` and ``ranks`` (shape (n,)) describe samples sorted by x; allocation a keeps the
@@ -54,7 +54,10 @@ def erm_positions(y, ranks, counts) -> jax.Array:
     0..n minimising P(j) = C_1(j) - C_0(j).  One pass over the sorted samples updates P for
     every allocation and keeps min_j (P(j) (n + 1) + j), which encodes the smallest P and,
     among ties, the smallest j, in one integer: O(n) per allocation after one sort per seed,
-    with an (A,)-sized working set.  Returns j (shape (A,)).
+    with an (A,)-sized working set.  ``prefer_right`` takes the largest tied j instead
+    (encoding n - j): always breaking ties to one side biases the threshold by about the
+    width of the tied set, which shrinks only like the sampling error, so the engine flips a
+    coin per seed.  Returns j (shape (A,)).
     """
     n = y.shape[-1]
     index = _index_dtype(n)
@@ -62,17 +65,20 @@ def erm_positions(y, ranks, counts) -> jax.Array:
     counts = jnp.asarray(counts, index)
     y, ranks = y.astype(index), ranks.astype(index)
 
+    def tie_order(j):
+        return jnp.where(prefer_right, n - j, j).astype(index)
+
     def visit(j, state):
         excess, best = state
-        best = jnp.minimum(best, excess * stride + j)
+        best = jnp.minimum(best, excess * stride + tie_order(j))
         label, rank = y[j], ranks[j]
         kept = rank < counts[:, label]
         return excess + jnp.where(kept, 2 * label - 1, 0), best
 
     start = (jnp.zeros(counts.shape[0], index), jnp.full(counts.shape[0], jnp.iinfo(index).max))
     excess, best = jax.lax.fori_loop(0, n, visit, start)
-    best = jnp.minimum(best, excess * stride + n)
-    return jnp.mod(best, stride)
+    best = jnp.minimum(best, excess * stride + tie_order(n))
+    return tie_order(jnp.mod(best, stride))
 
 
 def threshold_from_position(x, j) -> jax.Array:
@@ -83,19 +89,20 @@ def threshold_from_position(x, j) -> jax.Array:
     return jnp.where(j == 0, -jnp.inf, jnp.where(j == n, jnp.inf, midpoint))
 
 
-def _threshold_allocations(x, y, ranks, counts) -> LinearRule:
-    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(y, ranks, counts)))
+def _threshold_allocations(x, y, ranks, counts, prefer_right=False) -> LinearRule:
+    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(y, ranks, counts, prefer_right)))
     sizes = jnp.stack([jnp.sum(y == 0), jnp.sum(y == 1)])
     return _nan_unless(jnp.all(jnp.minimum(counts, sizes) > 0, axis=-1), rules)
 
 
-def threshold_erm(x, y, kept) -> LinearRule:
+def threshold_erm(x, y, kept, prefer_right=False) -> LinearRule:
     """Exact empirical 0-1 risk minimisation over thresholds ``x > t`` (x sorted ascending).
 
-    Ties go to the smallest threshold; see :func:`erm_positions` and
-    :func:`threshold_from_position` for the algorithm and the threshold convention.
+    Ties go to the smallest threshold (the largest with ``prefer_right``); see
+    :func:`erm_positions` and :func:`threshold_from_position` for the algorithm and the
+    threshold convention.
     """
-    rules = _threshold_allocations(x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32))
+    rules = _threshold_allocations(x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32), prefer_right)
     return LinearRule(*(value[0] for value in rules))
 
 
@@ -159,7 +166,10 @@ def plugin(x, y, kept) -> LinearRule:
 # --- Logistic regression -------------------------------------------------------------------
 
 
-def logistic(x, y, kept, l2: float = 1e-4, tol: float = 1e-10, max_steps: int = 100) -> LinearRule:
+LOGISTIC_L2 = 1e-4
+
+
+def logistic(x, y, kept, l2: float = LOGISTIC_L2, tol: float = 1e-10, max_steps: int = 100) -> LinearRule:
     """L2-regularised logistic regression on the kept samples.
 
     Minimises mean_kept log(1 + exp(-s (w x + b))) + l2 w^2 / 2, s = 2y - 1, by Newton steps
@@ -213,18 +223,19 @@ def get_fit(name: str):
     return FITS[name]
 
 
-def fit_allocations(name: str, x, y, ranks, counts) -> LinearRule:
+def fit_allocations(name: str, x, y, ranks, counts, prefer_right=False) -> LinearRule:
     """Rules fitted under many allocations of one sample, leaves of shape (A,).
 
     Samples are sorted by x; ``ranks`` orders each class (class k's ranks are 0..N_k - 1)
     and allocation a keeps the samples with ``ranks < counts[a, y]``.
-    Threshold ERM runs all allocations in one pass (:func:`erm_positions`); least squares and
+    Threshold ERM runs all allocations in one pass (:func:`erm_positions`, ties broken to the
+    right when ``prefer_right``); least squares and
     the plug-in rule read class statistics from prefix sums in O(1) per allocation; logistic
     regression is vectorised over allocations with ``vmap``.
     """
     counts = jnp.asarray(counts)
     if name == "threshold":
-        return _threshold_allocations(x, y, ranks, counts)
+        return _threshold_allocations(x, y, ranks, counts, prefer_right)
     if name == "least-squares":
         return jax.vmap(_least_squares_from_statistics)(*_ranked_statistics(x, y, ranks, counts))
     if name == "plugin":

@@ -13,6 +13,7 @@ allocations are processed in chunks so memory stays bounded on large grids.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import NamedTuple
 
@@ -21,36 +22,42 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import prune as pruning
-from gmm_theory.fit import fit_allocations, get_fit
+from gmm_theory.fit import LOGISTIC_L2, fit_allocations, get_fit
 from gmm_theory.mixture import TwoClassMixture, sample
-from gmm_theory.risk import linear_class_risks
+from gmm_theory.optimal import risk_minimising_threshold
+from gmm_theory.pruning import training_priors
+from gmm_theory.risk import LinearRule, linear_class_risks
+from gmm_theory.surrogate import least_squares_rule, logistic_rule
 
 
 class SeedSample(NamedTuple):
     """One seed's training sample sorted by x, with each sample's pruning priority (high =
-    kept first) and its rank within its class by that priority (0 = kept first)."""
+    kept first), its rank within its class by that priority (0 = kept first), and the side
+    to which threshold ERM breaks ties (a fair coin per seed)."""
 
     x: jax.Array
     y: jax.Array
     priority: jax.Array
     ranks: jax.Array
+    prefer_right: jax.Array
 
 
 def draw(mixture: TwoClassMixture, key: jax.Array, n: int, prune: str = "random", fit: str = "threshold") -> SeedSample:
     """Sample, sort and rank one seed's training set.  ``keep-hard`` / ``keep-easy`` rank by
     the distance to the boundary of a query rule fitted (by ``fit``) on the full sample."""
-    sample_key, prune_key = jax.random.split(key)
+    sample_key, prune_key, tie_key = jax.random.split(key, 3)
     x, y = sample(mixture, sample_key, n)
     order = jnp.argsort(x)
     x, y = x[order], y[order]
     query = get_fit(fit)(x, y, jnp.ones_like(y, dtype=bool)) if prune in ("keep-hard", "keep-easy") else None
     priority = pruning.priority(prune, x, y, key=prune_key, query_rule=query)
-    return SeedSample(x, y, priority, pruning.within_class_ranks(y, priority))
+    ranks = pruning.within_class_ranks(y, priority)
+    return SeedSample(x, y, priority, ranks, jax.random.bernoulli(tie_key))
 
 
 def fit_and_evaluate(mixture: TwoClassMixture, seed: SeedSample, counts, fit: str = "threshold") -> jax.Array:
     """Class risks (A, 2) of the rules fitted under class ``counts`` (A, 2) of one seed."""
-    rules = fit_allocations(fit, seed.x, seed.y, seed.ranks, counts)
+    rules = fit_allocations(fit, seed.x, seed.y, seed.ranks, counts, seed.prefer_right)
     return linear_class_risks(mixture, *rules)
 
 
@@ -133,3 +140,69 @@ def check_densities(densities) -> jax.Array:
         i, k = bad[0]
         raise ValueError(f"densities[{i}, {k}] must lie in [0, 1], got {array[i, k]}")
     return jnp.asarray(array)
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Means over seeds with standard errors (std / sqrt(valid seeds)) of per-trial risks.
+
+    Trials whose fit had an empty class (NaN risks) are left out of the means; ``valid``
+    is the fraction of seeds that count at each allocation.
+    """
+
+    class_risks_mean: np.ndarray
+    class_risks_se: np.ndarray
+    worst_class_risk_mean: np.ndarray
+    worst_class_risk_se: np.ndarray
+    average_risk_mean: np.ndarray
+    average_risk_se: np.ndarray
+    valid: np.ndarray
+
+
+def _mean_and_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    count = np.sum(~np.isnan(values), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(values, axis=0) / count
+        spread = np.sqrt(np.nansum((values - mean) ** 2, axis=0) / (count - 1))
+    return mean, spread / np.sqrt(count)
+
+
+def summarise(mixture: TwoClassMixture, risks) -> Summary:
+    """Summarise class risks of shape (seeds, ..., 2) on the test law of ``mixture``."""
+    risks = np.asarray(risks, dtype=np.float64)
+    class_mean, class_se = _mean_and_se(risks)
+    worst_mean, worst_se = _mean_and_se(risks.max(axis=-1))
+    average_mean, average_se = _mean_and_se(risks @ np.asarray(mixture.priors, dtype=np.float64))
+    valid = np.mean(~np.isnan(risks[..., 0]), axis=0)
+    return Summary(class_mean, class_se, worst_mean, worst_se, average_mean, average_se, valid)
+
+
+def population_class_risks(mixture: TwoClassMixture, densities, fit: str = "threshold") -> jax.Array:
+    """The n -> infinity limit of :func:`sweep` under random pruning, shape (A, 2).
+
+    Random within-class pruning only changes the priors (THEORY.md 1.3), so the fitted rule
+    tends to the population rule of ``fit`` under the training priors phi_k d_k / sum phi d:
+    t* for ``threshold`` and ``plugin``, the least-squares and logistic (with the fit's
+    default L2 weight) population rules otherwise.
+    """
+    get_fit(fit)
+    population_rule = {
+        "threshold": lambda m: LinearRule.threshold(risk_minimising_threshold(m)),
+        "plugin": lambda m: LinearRule.threshold(risk_minimising_threshold(m)),
+        "least-squares": least_squares_rule,
+        "logistic": lambda m: logistic_rule(m, LOGISTIC_L2),
+    }[fit]
+
+    def limit(d):
+        rule = population_rule(mixture.with_priors(training_priors(mixture.priors, d)))
+        return linear_class_risks(mixture, *rule)
+
+    return jax.vmap(limit)(check_densities(densities))
+
+
+def convergence(mixture: TwoClassMixture, key: jax.Array, sizes, densities, seeds: int, *,
+                fit: str = "threshold", prune: str = "random") -> list[tuple[int, Summary]]:
+    """:func:`sweep` at each training-set size n in ``sizes`` (same key), summarised: the
+    estimates approach :func:`population_class_risks` as n grows (under random pruning)."""
+    return [(n, summarise(mixture, sweep(mixture, key, n, densities, seeds, fit=fit, prune=prune)))
+            for n in sizes]
