@@ -19,6 +19,8 @@ counts, means and variances: they are the population rules of the empirical mixt
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -44,10 +46,10 @@ def _index_dtype(n: int):
     return jnp.int64
 
 
-def erm_positions(y, ranks, counts, prefer_right=False) -> jax.Array:
+def erm_positions(x, y, ranks, counts, prefer_right=False) -> jax.Array:
     """Exact empirical 0-1 risk minimisation over thresholds for many allocations at once.
 
-    ``y`` and ``ranks`` (shape (n,)) describe samples sorted by x; allocation a keeps the
+    ``x``, ``y`` and ``ranks`` (shape (n,)) describe samples sorted by x; allocation a keeps the
     samples with ``ranks < counts[a, y]`` (``counts`` has shape (A, 2)).  With the threshold
     between the j-th and (j+1)-th sorted samples the kept errors are K_0 - C_0(j) + C_1(j),
     C_k(j) the kept class-k samples among the first j, so the minimiser is the first j in
@@ -57,7 +59,8 @@ def erm_positions(y, ranks, counts, prefer_right=False) -> jax.Array:
     with an (A,)-sized working set.  ``prefer_right`` takes the largest tied j instead
     (encoding n - j): always breaking ties to one side biases the threshold by about the
     width of the tied set, which shrinks only like the sampling error, so the engine flips a
-    coin per seed.  Returns j (shape (A,)).
+    coin per seed.  Only cuts between distinct x values are candidates (a rule x > t
+    cannot split tied samples).  Returns j (shape (A,)).
     """
     n = y.shape[-1]
     index = _index_dtype(n)
@@ -71,9 +74,12 @@ def erm_positions(y, ranks, counts, prefer_right=False) -> jax.Array:
     counts_0, counts_1 = counts[:, 0], counts[:, 1]
     steps = jnp.where(y == 1, stride, -stride)
 
+    # Cut j (between sorted samples j-1 and j) is available unless they share a value.
+    cuttable = jnp.concatenate([jnp.ones(1, bool), x[1:] > x[:-1]])
+
     def visit(j, state):
         scaled_excess, best = state  # P(j) (n + 1), updated by +-(n + 1)
-        best = jnp.minimum(best, scaled_excess + tie_order(j))
+        best = jnp.where(cuttable[j], jnp.minimum(best, scaled_excess + tie_order(j)), best)
         kept = ranks[j] < jnp.where(y[j] == 1, counts_1, counts_0)
         return scaled_excess + jnp.where(kept, steps[j], 0), best
 
@@ -93,11 +99,12 @@ def threshold_from_position(x, j) -> jax.Array:
 
 
 def _threshold_allocations(x, y, ranks, counts, prefer_right=False) -> LinearRule:
-    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(y, ranks, counts, prefer_right)))
+    rules = LinearRule.threshold(threshold_from_position(x, erm_positions(x, y, ranks, counts, prefer_right)))
     sizes = jnp.stack([jnp.sum(y == 0), jnp.sum(y == 1)])
     return _nan_unless(jnp.all(jnp.minimum(counts, sizes) > 0, axis=-1), rules)
 
 
+@jax.jit
 def threshold_erm(x, y, kept, prefer_right=False) -> LinearRule:
     """Exact empirical 0-1 risk minimisation over thresholds ``x > t`` (x sorted ascending).
 
@@ -105,8 +112,9 @@ def threshold_erm(x, y, kept, prefer_right=False) -> LinearRule:
     :func:`erm_positions` and :func:`threshold_from_position` for the algorithm and the
     threshold convention.
     """
-    rules = _threshold_allocations(x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32), prefer_right)
-    return LinearRule(*(value[0] for value in rules))
+    positions = erm_positions(x, y, jnp.where(kept, 0, 1), jnp.ones((1, 2), jnp.int32), prefer_right)
+    rule = LinearRule.threshold(threshold_from_position(x, positions[0]))
+    return _nan_unless(jnp.any(kept & (y == 0)) & jnp.any(kept & (y == 1)), rule)
 
 
 # --- Rules of the empirical mixture: least squares and plug-in ---------------------------
@@ -155,11 +163,13 @@ def _plugin_from_statistics(counts, sums, squares) -> LinearRule:
     return _nan_unless(valid, LinearRule.threshold(t))
 
 
+@jax.jit
 def least_squares(x, y, kept) -> LinearRule:
     """w = Cov(x, y) / Var(x), b = mean(y) - w mean(x) on the kept samples; rule w x + b > 1/2."""
     return _least_squares_from_statistics(*_masked_statistics(x, y, kept))
 
 
+@jax.jit
 def plugin(x, y, kept) -> LinearRule:
     """t* of the Gaussian mixture fitted to the kept samples; NaN unless each class keeps
     two samples and the fitted means keep their order."""
@@ -172,6 +182,7 @@ def plugin(x, y, kept) -> LinearRule:
 LOGISTIC_L2 = 1e-4
 
 
+@functools.partial(jax.jit, static_argnames=("max_steps",))
 def logistic(x, y, kept, l2: float = LOGISTIC_L2, tol: float = 1e-10, max_steps: int = 100) -> LinearRule:
     """L2-regularised logistic regression on the kept samples.
 
@@ -226,6 +237,7 @@ def get_fit(name: str):
     return FITS[name]
 
 
+@functools.partial(jax.jit, static_argnames=("name",))
 def fit_allocations(name: str, x, y, ranks, counts, prefer_right=False) -> LinearRule:
     """Rules fitted under many allocations of one sample, leaves of shape (A,).
 
