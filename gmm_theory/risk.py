@@ -52,7 +52,7 @@ def linear_class_risks(mixture: TwoClassMixture, weight, bias) -> jax.Array:
     """(R_0, R_1) of the rule ``weight * x + bias > 0``, shape (..., 2).
 
     ``weight = 0`` or an infinite ``bias`` is a constant rule: class 1 everywhere when
-    ``bias > 0``, class 0 otherwise.
+    ``bias > 0``, class 0 otherwise.  A NaN rule (a failed fit) has NaN risks.
     """
     dtype = mixture.means.dtype
     weight, bias = jnp.asarray(weight, dtype=dtype), jnp.asarray(bias, dtype=dtype)
@@ -66,7 +66,9 @@ def linear_class_risks(mixture: TwoClassMixture, weight, bias) -> jax.Array:
         standardised = (safe_weight * mixture.means[k] + safe_bias) / (jnp.abs(safe_weight) * mixture.stds[k])
         return jnp.where(constant, constant_margin, standardised)
 
-    return jnp.stack([ndtr(margin(0)), ndtr(-margin(1))], axis=-1)
+    risks = jnp.stack([ndtr(margin(0)), ndtr(-margin(1))], axis=-1)
+    undefined = jnp.isnan(weight) | jnp.isnan(bias)
+    return jnp.where(undefined[..., None], jnp.nan, risks)
 
 
 @jax.jit
