@@ -124,3 +124,27 @@ def test_console_script_is_installed():
     assert executable, "install the package (pip install -e .) to get the gmm-theory command"
     completed = subprocess.run([executable, "theory", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(completed.stdout)["worst_class_optimal_priors"] == pytest.approx([0.25, 0.75])
+
+
+def test_simulate_json_shapes_and_npz(capsys, tmp_path):
+    out = tmp_path / "grid.npz"
+    result = _run_json(capsys, "simulate", "--n", "400", "--grid", "4", "--seeds", "3", "--out", str(out))
+    assert result["d0"] == pytest.approx([0.25, 0.5, 0.75, 1.0]) and result["d1"] == result["d0"]
+    assert np.asarray(result["class_risks_mean"]).shape == (4, 4, 2)
+    assert np.asarray(result["class_risks_se"]).shape == (4, 4, 2)
+    assert np.asarray(result["worst_class_risk_mean"]).shape == (4, 4)
+    assert (result["n"], result["seeds"], result["fit"]) == (400, 3, "threshold")
+    saved = np.load(out)
+    assert saved["class_risks"].shape == (3, 4, 4, 2)
+    np.testing.assert_allclose(np.nanmean(saved["class_risks"], axis=0), result["class_risks_mean"])
+
+
+@pytest.mark.parametrize("argv, name", [(["simulate", "--n", "1"], "n"),
+                                        (["simulate", "--margin", "0.3"], "margin"),
+                                        (["simulate", "--fit", "svm"], "--fit")])
+def test_simulate_bad_arguments(argv, name, capsys):
+    try:
+        status = main([*argv, "--json"])
+    except SystemExit as exit:
+        status = exit.code
+    assert status == 2 and name in capsys.readouterr().err
