@@ -36,12 +36,17 @@ def test_threshold_erm_equals_brute_force(points, prefer_right):
 
 
 
+def _paper_sample(seed, n):
+    """Labels and features from the paper's mixture, plus a generator for further draws."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    return rng, np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n)), y
+
+
 @pytest.mark.parametrize("name", sorted(fits.FITS))
 def test_batched_fits_equal_masked_fits(name):
-    rng = np.random.default_rng(1)
     n = 400
-    y = rng.integers(0, 2, n)
-    x = np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n))
+    rng, x, y = _paper_sample(1, n)
     order = np.argsort(x)
     x, y = jnp.asarray(x[order]), jnp.asarray(y[order])
     ranks = gt.prune.within_class_ranks(y, jnp.asarray(rng.random(n)))
@@ -55,10 +60,8 @@ def test_batched_fits_equal_masked_fits(name):
 
 
 def test_least_squares_matches_numpy_polyfit_on_the_kept_samples():
-    rng = np.random.default_rng(2)
     n = 1000
-    y = rng.integers(0, 2, n)
-    x = np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n))
+    rng, x, y = _paper_sample(2, n)
     kept = rng.random(n) < 0.4
     w, b = np.polyfit(x[kept], y[kept], 1)
     rule = fits.least_squares(jnp.asarray(x), jnp.asarray(y), jnp.asarray(kept))
@@ -66,10 +69,8 @@ def test_least_squares_matches_numpy_polyfit_on_the_kept_samples():
 
 
 def test_plugin_is_the_risk_minimiser_of_the_fitted_gaussians():
-    rng = np.random.default_rng(3)
     n = 2000
-    y = rng.integers(0, 2, n)
-    x = np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n))
+    rng, x, y = _paper_sample(3, n)
     kept = rng.random(n) < 0.5
     means = [x[kept & (y == k)].mean() for k in (0, 1)]
     stds = [x[kept & (y == k)].std() for k in (0, 1)]
@@ -81,10 +82,8 @@ def test_plugin_is_the_risk_minimiser_of_the_fitted_gaussians():
 
 
 def test_logistic_matches_scipy_minimisation():
-    rng = np.random.default_rng(4)
     n = 500
-    y = rng.integers(0, 2, n)
-    x = np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n))
+    rng, x, y = _paper_sample(4, n)
     kept = rng.random(n) < 0.6
     s = 2 * y[kept] - 1
     objective = lambda p: np.mean(np.logaddexp(0, -s * (p[0] * x[kept] + p[1]))) + 1e-4 * p[0] ** 2 / 2
