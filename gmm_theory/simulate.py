@@ -86,6 +86,10 @@ def draw_seeds(mixture: TwoClassMixture, key: jax.Array, n: int, seeds: int, pru
     leaves gain a leading seed axis."""
     pruning.check_rule(prune)
     get_fit(fit)
+    if not (isinstance(n, int) and n >= 2):
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if not (isinstance(seeds, int) and seeds >= 1):
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
     return _draw_seeds(mixture, jax.random.split(key, seeds), n, prune, fit)
 
 

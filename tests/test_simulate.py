@@ -88,3 +88,9 @@ def test_unknown_rules_are_named(mixture):
         simulate.sweep(mixture, jax.random.key(0), 100, ALLOCATIONS, 2, prune="el2n")
     with pytest.raises(ValueError, match="fit must be one of"):
         simulate.sweep(mixture, jax.random.key(0), 100, ALLOCATIONS, 2, fit="svm")
+
+
+@pytest.mark.parametrize("n, seeds, name", [(1, 2, "n must be"), (100, 0, "seeds must be"), (10.5, 2, "n must be")])
+def test_bad_sizes_are_named(n, seeds, name, mixture):
+    with pytest.raises(ValueError, match=name):
+        simulate.sweep(mixture, jax.random.key(0), n, ALLOCATIONS, seeds)
