@@ -83,8 +83,7 @@ def main() -> None:
     engine_seconds = _best_time(lambda: engine("threshold"))
 
     samples = simulate.draw_seeds(mixture, key, args.n, args.seeds)
-    sizes = np.asarray(jax.vmap(gt.prune.class_sizes)(samples.y))
-    counts = np.asarray(gt.prune.counts_from_densities(sizes[:, None, :], densities[None]))
+    counts = np.asarray(simulate.density_counts(samples, densities))
     x, y, ranks, right = (np.asarray(a) for a in (samples.x, samples.y, samples.ranks, samples.prefer_right))
     rng = np.random.default_rng(0)
     picks = [(int(s), int(a)) for s, a in zip(rng.integers(0, args.seeds, args.subset),

@@ -139,8 +139,7 @@ def _simulate(args) -> dict:
     if args.margin is None:
         axis = np.asarray(simulate.density_grid(args.grid))
         densities = simulate.grid_allocations(axis, axis)
-        sizes = jax.vmap(gt.prune.class_sizes)(samples.y)
-        counts = gt.prune.counts_from_densities(sizes[:, None, :], densities[None])
+        counts = simulate.density_counts(samples, densities)
         d0 = d1 = axis
         shape = (args.grid, args.grid)
     else:

@@ -129,9 +129,14 @@ def sweep(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: in
     """
     densities = check_densities(densities)
     samples = draw_seeds(mixture, key, n, seeds, prune, fit)
+    return evaluate_counts(mixture, samples, density_counts(samples, densities), fit, chunk_size)
+
+
+def density_counts(samples: SeedSample, densities) -> jax.Array:
+    """Kept counts (S, A, 2) = round(d_k N_k) for every seed of ``samples`` (batched) and every
+    allocation of ``densities`` (A, 2)."""
     sizes = jax.vmap(pruning.class_sizes)(samples.y)
-    counts = pruning.counts_from_densities(sizes[:, None, :], densities[None, :, :])
-    return evaluate_counts(mixture, samples, counts, fit, chunk_size)
+    return pruning.counts_from_densities(sizes[:, None, :], jnp.asarray(densities)[None, :, :])
 
 
 def check_densities(densities) -> jax.Array:
