@@ -48,6 +48,14 @@ def check_probability_vector(name: str, array: np.ndarray, atol: float = 1e-9) -
         raise ValueError(f"{name} must sum to 1, got sum {total!r}")
 
 
+def as_density(name: str, value) -> float:
+    """A dataset density in (0, 1] as a float, or a ``ValueError`` naming ``name``."""
+    density = float(value)
+    if not 0 < density <= 1:
+        raise ValueError(f"{name} must lie in (0, 1], got {density}")
+    return density
+
+
 def jit_with_checks(check=None, **jit_kwargs):
     """``jax.jit`` that first runs ``check(*args)`` on concrete arguments.
 

@@ -307,8 +307,9 @@ def iterated_drop_update(priors, errors, step: float = 1.0) -> np.ndarray:
     same error (the minimax point when errors decrease with the prior). A class with zero error
     drops to prior 0.
 
-    If every class with positive prior has error 0 there is nothing to reweight by; the priors
-    are returned unchanged with a ``RuntimeWarning``.
+    If every class with positive prior has error 0 (e.g. the fit became a constant rule that
+    is right on the only kept class) there is nothing to reweight by: the priors are a fixed
+    point and are returned unchanged.
     """
     priors = as_float_vector("priors", priors)
     check_probability_vector("priors", priors)
@@ -320,10 +321,5 @@ def iterated_drop_update(priors, errors, step: float = 1.0) -> np.ndarray:
     updated = priors * errors**step
     total = updated.sum()
     if total == 0:
-        warnings.warn(
-            "every class with positive prior has error 0; priors returned unchanged",
-            RuntimeWarning,
-            stacklevel=2,
-        )
         return priors.copy()
     return updated / total

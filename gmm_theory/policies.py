@@ -26,10 +26,10 @@ import numpy as np
 
 from gmm_theory import prune as pruning
 from gmm_theory.allocate import allocate, iterated_drop_update
-from gmm_theory.fit import fit_allocations
 from gmm_theory.mixture import TwoClassMixture, sample
 from gmm_theory.optimal import worst_class_optimal_priors
 from gmm_theory.risk import LinearRule
+from gmm_theory.simulate import fit_rules
 
 POLICIES = ("stratified", "drop", "iterated-drop", "optimal", "global", "margin")
 
@@ -48,12 +48,6 @@ def validation_errors(rules: LinearRule, x, y) -> jax.Array:
     per_class = [jnp.sum(wrong & (y == k), axis=-1) / jnp.sum(y == k) for k in (0, 1)]
     undefined = jnp.isnan(rules.weight)[..., None]
     return jnp.where(undefined, jnp.nan, jnp.stack(per_class, axis=-1))
-
-
-def _fit_counts(samples, counts, fit):
-    """Rules (S, A) fitted under counts (S, A, 2)."""
-    fitter = jax.vmap(lambda s, c: fit_allocations(fit, s.x, s.y, s.ranks, c, s.prefer_right))
-    return fitter(samples, jnp.asarray(counts, jnp.int32))
 
 
 def _allocate_all(sizes, densities, **kwargs) -> np.ndarray:
@@ -89,7 +83,7 @@ def policy_counts(mixture: TwoClassMixture, key: jax.Array, samples, densities, 
     x_val, y_val = jax.vmap(sample, in_axes=(None, 0, None))(mixture, keys, validation_size or n)
 
     def errors_under(counts):
-        rules = _fit_counts(samples, counts, fit)
+        rules = fit_rules(samples, counts, fit)
         return np.asarray(jax.vmap(validation_errors)(rules, x_val, y_val))
 
     if policy == "drop":

@@ -22,12 +22,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import prune as pruning
-from gmm_theory.fit import LOGISTIC_L2, fit_allocations, get_fit
+from gmm_theory.fit import fit_allocations, get_fit
+from gmm_theory.limits import trained_class_risks
 from gmm_theory.mixture import TwoClassMixture, sample
-from gmm_theory.optimal import risk_minimising_threshold
 from gmm_theory.pruning import training_priors
 from gmm_theory.risk import LinearRule, linear_class_risks
-from gmm_theory.surrogate import least_squares_rule, logistic_rule
 
 
 class SeedSample(NamedTuple):
@@ -59,6 +58,12 @@ def fit_and_evaluate(mixture: TwoClassMixture, seed: SeedSample, counts, fit: st
     """Class risks (A, 2) of the rules fitted under class ``counts`` (A, 2) of one seed."""
     rules = fit_allocations(fit, seed.x, seed.y, seed.ranks, counts, seed.prefer_right)
     return linear_class_risks(mixture, *rules)
+
+
+def fit_rules(seeds: SeedSample, counts, fit: str = "threshold") -> LinearRule:
+    """Rules (S, A) fitted on each seed of ``seeds`` (batched) under class ``counts`` (S, A, 2)."""
+    fitter = jax.vmap(lambda s, c: fit_allocations(fit, s.x, s.y, s.ranks, c, s.prefer_right))
+    return fitter(seeds, jnp.asarray(counts, jnp.int32))
 
 
 def trial(mixture: TwoClassMixture, key: jax.Array, n: int, densities, *, fit: str = "threshold",
@@ -173,7 +178,7 @@ def _mean_and_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nansum(values, axis=0) / count
         spread = np.sqrt(np.nansum((values - mean) ** 2, axis=0) / (count - 1))
-    return mean, spread / np.sqrt(count)
+        return mean, spread / np.sqrt(count)
 
 
 def summarise(mixture: TwoClassMixture, risks) -> Summary:
@@ -190,21 +195,12 @@ def population_class_risks(mixture: TwoClassMixture, densities, fit: str = "thre
     """The n -> infinity limit of :func:`sweep` under random pruning, shape (A, 2).
 
     Random within-class pruning only changes the priors (THEORY.md 1.3), so the fitted rule
-    tends to the population rule of ``fit`` under the training priors phi_k d_k / sum phi d:
-    t* for ``threshold`` and ``plugin``, the least-squares and logistic (with the fit's
-    default L2 weight) population rules otherwise.
+    tends to :func:`gmm_theory.limits.population_rule` under the training priors phi_k d_k / sum phi d.
     """
     get_fit(fit)
-    population_rule = {
-        "threshold": lambda m: LinearRule.threshold(risk_minimising_threshold(m)),
-        "plugin": lambda m: LinearRule.threshold(risk_minimising_threshold(m)),
-        "least-squares": least_squares_rule,
-        "logistic": lambda m: logistic_rule(m, LOGISTIC_L2),
-    }[fit]
 
     def limit(d):
-        rule = population_rule(mixture.with_priors(training_priors(mixture.priors, d)))
-        return linear_class_risks(mixture, *rule)
+        return trained_class_risks(mixture, training_priors(mixture.priors, d), fit)
 
     return jax.vmap(limit)(check_densities(densities))
 
