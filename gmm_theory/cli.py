@@ -170,6 +170,16 @@ def _simulate(args) -> dict:
     }
 
 
+def _figures(args) -> dict:
+    import time
+
+    from gmm_theory.figures import render_all
+
+    start = time.perf_counter()
+    written = render_all(args.out, quick=args.quick, names=args.only or None)
+    return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}
+
+
 def _save_npz(path: str, **arrays) -> None:
     """Write ``arrays`` to ``path`` atomically (a partial file never replaces a good one)."""
     import os
@@ -222,10 +232,16 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
     sim.set_defaults(run=_simulate)
 
+    figs = commands.add_parser("figures", help="regenerate every figure as PNG and PDF")
+    figs.add_argument("--out", default="figures", metavar="DIR", help="output folder (default: figures)")
+    figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
+    figs.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    figs.set_defaults(run=_figures)
+
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, sim, derive):
+    for command in (theory, alloc, sim, figs, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -10,6 +10,8 @@ All computation runs in float64 (``jax.enable_x64``) whatever the caller's setti
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -402,23 +404,33 @@ QUICK_OPTIONS = {
 }
 
 
+_METADATA = {"png": {"Software": None}, "pdf": {"Creator": None, "Producer": None, "CreationDate": None}}
+
+
 def save(figure: Figure, directory, name: str) -> list[Path]:
-    """Write ``name``.png and ``name``.pdf into ``directory``, byte-for-byte reproducibly
-    (no creation dates or version strings in the files)."""
+    """Write ``name``.png and ``name``.pdf into ``directory``, byte-for-byte reproducibly (no
+    dates or version strings) and atomically (a failed write never replaces a good file)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"{name}.png", directory / f"{name}.pdf"]
-    figure.savefig(paths[0], dpi=150, metadata={"Software": None})
-    figure.savefig(paths[1], metadata={"Creator": None, "Producer": None, "CreationDate": None})
+    paths = []
+    for extension, metadata in _METADATA.items():
+        path = directory / f"{name}.{extension}"
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=f".{extension}", delete=False) as handle:
+            figure.savefig(handle, format=extension, dpi=150, metadata=metadata)
+        os.replace(handle.name, path)
+        paths.append(path)
     return paths
 
 
-def render_all(directory, *, quick: bool = False, names=tuple(FIGURES)) -> list[Path]:
-    """Draw the named figures on the paper's example and save each as PNG and PDF."""
-    written = []
+def render_all(directory, *, quick: bool = False, names=None) -> list[Path]:
+    """Draw the named figures (all by default) on the paper's example; save each as PNG and
+    PDF as soon as it is drawn."""
+    names = tuple(FIGURES) if names is None else tuple(names)
     for name in names:
         if name not in FIGURES:
             raise ValueError(f"figure must be one of {', '.join(map(repr, FIGURES))}, got {name!r}")
+    written = []
+    for name in names:
         drawn = FIGURES[name](**(QUICK_OPTIONS[name] if quick else {}))
         written += save(drawn.figure, directory, name)
     return written
