@@ -94,3 +94,29 @@ def random_parameters(rng, extreme_priors=True):
     else:
         phi_0 = rng.uniform(0.01, 0.99)
     return (mu_0, mu_0 + delta), (sigma_0, sigma_0 * ratio), (phi_0, 1 - phi_0)
+
+
+def trained_class_risks(means, stds, training_priors):
+    """Test-law class risks of the 0-1 risk minimiser trained at ``training_priors``."""
+    t, _, _ = risk_minimiser(means, stds, training_priors)
+    return np.array(class_risks(means, stds, t))
+
+
+def drop_step(priors, errors):
+    """One uncapped DRoP step: phi'_k = phi_k e_k / sum_j phi_j e_j."""
+    weighted = np.asarray(priors) * np.asarray(errors)
+    return weighted / weighted.sum()
+
+
+def ssp_pruned_risk(means, stds, priors, margin, thresholds):
+    """Unnormalised risk of x > t on the SSP-pruned law, by cumulative trapezoid integration of
+    the kept densities phi_k f_k(x) 1{|x - mu_k| >= M} on a fine grid (t outside the grid: a
+    constant rule).  Accurate to about 1e-5."""
+    lo = min(m - 12 * s for m, s in zip(means, stds))
+    hi = max(m + 12 * s for m, s in zip(means, stds))
+    x = np.linspace(lo, hi, 400_001)
+    kept = [priors[k] * stats.norm.pdf(x, means[k], stds[k]) * (np.abs(x - means[k]) >= margin) for k in (0, 1)]
+    below = [integrate.cumulative_trapezoid(density, x, initial=0.0) for density in kept]
+    thresholds = np.clip(np.asarray(thresholds, dtype=float), lo, hi)
+    above_0 = below[0][-1] - np.interp(thresholds, x, below[0])
+    return above_0 + np.interp(thresholds, x, below[1])
