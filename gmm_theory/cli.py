@@ -182,15 +182,12 @@ def _figures(args) -> dict:
 
 def _save_npz(path: str, **arrays) -> None:
     """Write ``arrays`` to ``path`` atomically (a partial file never replaces a good one)."""
-    import os
-    import tempfile
-
     import numpy as np
 
-    directory = os.path.dirname(os.path.abspath(path))
-    with tempfile.NamedTemporaryFile(dir=directory, suffix=".npz", delete=False) as handle:
+    from gmm_theory._io import replacing
+
+    with replacing(path) as handle:
         np.savez(handle, **arrays)
-    os.replace(handle.name, path)
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,6 @@ All computation runs in float64 (``jax.enable_x64``) whatever the caller's setti
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,6 +18,7 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
+from gmm_theory._io import replacing
 from gmm_theory.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.landscape import (
     allocations_for_priors,
@@ -237,7 +236,8 @@ def ssp_vs_random(mixture: TwoClassMixture, *, max_margin: float = 1.5, points: 
 
 @_float64
 def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1, 1.0, 10)), n: int = 4000,
-                    seeds: int = 64, methods=tuple(METHODS), seed: int = 0, fit: str = "threshold") -> Drawn:
+                    seeds: int = 64, methods=tuple(METHODS), limit_points: int = 91, seed: int = 0,
+                    fit: str = "threshold") -> Drawn:
     """Worst-class and average risk vs dataset density for each pruning method.
 
     Points: Monte Carlo at n (every method on the same seeds); dashed lines: the population
@@ -247,7 +247,8 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
     """
     densities = np.asarray(densities, dtype=np.float64)
     summaries = compare_methods(mixture, jax.random.key(seed), n, densities, seeds, methods=methods, fit=fit)
-    limits = method_limits(mixture, densities, methods=methods, fit=fit)
+    limit_densities = np.linspace(densities.min(), densities.max(), limit_points)
+    limits = method_limits(mixture, limit_densities, methods=methods, fit=fit)
     figure = Figure(figsize=(12, 4.5), layout="constrained")
     worst_ax, average_ax = figure.subplots(1, 2, sharex=True)
     priors = np.asarray(mixture.priors)
@@ -259,8 +260,8 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
         _errorbars(average_ax, densities, summary.average_risk_mean, summary.average_risk_se, color=color,
                    label=name)
         if name in limits:
-            worst_ax.plot(densities, limits[name].max(axis=-1), color=color, linestyle="--", linewidth=1)
-            average_ax.plot(densities, limits[name] @ priors, color=color, linestyle="--", linewidth=1)
+            worst_ax.plot(limit_densities, limits[name].max(axis=-1), color=color, linestyle="--", linewidth=1)
+            average_ax.plot(limit_densities, limits[name] @ priors, color=color, linestyle="--", linewidth=1)
     worst_ax.axhline(float(worst_class_optimal_risk(mixture)), color=WORST_COLOR, linestyle=":", linewidth=1,
                      label="worst-class optimum")
     worst_ax.set(xlabel="dataset density d", ylabel="worst-class risk", ylim=(0, 1.02),
@@ -268,7 +269,7 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
     average_ax.set(xlabel="dataset density d", ylabel="average risk", ylim=(0, 1.02), title="Average risk")
     figure.legend(*worst_ax.get_legend_handles_labels(), loc="outside lower center", ncol=8, fontsize=8)
     figure.suptitle(f"Pruning methods vs density, {fit} fit, {_describe(mixture)}", fontsize=10)
-    data = {"densities": densities, "limits": limits,
+    data = {"densities": densities, "limit_densities": limit_densities, "limits": limits,
             "worst_mean": {k: s.worst_class_risk_mean for k, s in summaries.items()},
             "worst_se": {k: s.worst_class_risk_se for k, s in summaries.items()},
             "average_mean": {k: s.average_risk_mean for k, s in summaries.items()},
@@ -397,7 +398,7 @@ FIGURES = {
 QUICK_OPTIONS = {
     "risk_vs_training_prior": {"points": 99, "n": 400, "seeds": 8, "mc_points": 7},
     "ssp_vs_random": {"points": 61, "n": 400, "seeds": 8, "mc_points": 5},
-    "risk_vs_density": {"densities": (0.25, 0.5, 1.0), "n": 400, "seeds": 8},
+    "risk_vs_density": {"densities": (0.25, 0.5, 1.0), "n": 400, "seeds": 8, "limit_points": 7},
     "ratio_landscape": {"grid": 10, "path_densities": (0.3, 0.6, 0.9), "path_points": 41, "mc_path_points": 7,
                         "n": 400, "seeds": 8},
     "drop_regret": {"std_ratios": (1.0, 2.0, 5.0), "gaps": (0.5, 2.0, 4.0), "rounds": 10},
@@ -410,14 +411,18 @@ _METADATA = {"png": {"Software": None}, "pdf": {"Creator": None, "Producer": Non
 def save(figure: Figure, directory, name: str) -> list[Path]:
     """Write ``name``.png and ``name``.pdf into ``directory``, byte-for-byte reproducibly (no
     dates or version strings) and atomically (a failed write never replaces a good file)."""
+    if figure.get_layout_engine() is not None:
+        # Constrained layout restarts from the current positions at every draw; fixing it
+        # after one pass makes every save of the figure identical.
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for extension, metadata in _METADATA.items():
         path = directory / f"{name}.{extension}"
-        with tempfile.NamedTemporaryFile(dir=directory, suffix=f".{extension}", delete=False) as handle:
+        with replacing(path) as handle:
             figure.savefig(handle, format=extension, dpi=150, metadata=metadata)
-        os.replace(handle.name, path)
         paths.append(path)
     return paths
 
