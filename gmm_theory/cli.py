@@ -180,6 +180,37 @@ def _figures(args) -> dict:
     return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}
 
 
+def _bridge(args) -> dict:
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from gmm_theory._io import replacing
+    from gmm_theory.bridge.pipeline import BridgeConfig, run
+
+    config = BridgeConfig(dataset=args.dataset, root=args.root, model=args.model, scorer=args.scorer,
+                          quoter=args.quoter, density=args.density, seed=args.seed, query_inits=args.query_inits,
+                          epochs=None if args.epochs == "auto" else _positive_int("epochs", args.epochs),
+                          rounds=args.rounds, schedule=args.schedule, step=args.step, semantics=args.semantics,
+                          bf16=args.bf16)
+    result, kept = run(config)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        with replacing(out / "kept_indices.npy") as handle:
+            np.save(handle, kept)
+        with replacing(out / "result.json") as handle:
+            handle.write(json.dumps(_jsonable(result), indent=2).encode())
+    return result
+
+
+def _positive_int(name: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {text!r}")
+    return int(text)
+
+
 def _save_npz(path: str, **arrays) -> None:
     """Write ``arrays`` to ``path`` atomically (a partial file never replaces a good one)."""
     import numpy as np
@@ -235,10 +266,31 @@ def _build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     figs.set_defaults(run=_figures)
 
+    bridge = commands.add_parser("bridge", help="prune a real dataset with the shared allocator and train a CNN")
+    bridge.add_argument("--dataset", default="digits",
+                        help="digits, mnist1d, fashion-mnist, mnist, cifar10, cifar100, tinyimagenet or npz:PATH")
+    bridge.add_argument("--root", help="data directory (default: the dataset's standard place)")
+    bridge.add_argument("--model", default="auto", choices=["auto", "small-cnn", "vgg16", "resnet18"])
+    bridge.add_argument("--scorer", default="random", help="within-class score: random, el2n, grand, forgetting, "
+                        "dynamic-uncertainty, coreset, ssp, gmm-uncertainty")
+    bridge.add_argument("--quoter", default="drop", help="class quotas: stratified, drop, iterated-drop, none")
+    bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
+    bridge.add_argument("--seed", type=int, default=0)
+    bridge.add_argument("--query-inits", type=int, default=1, help="query models averaged")
+    bridge.add_argument("--epochs", default="auto", help="query epochs E (final: (0.5 + 0.5 d) E / d)")
+    bridge.add_argument("--rounds", type=int, default=3, help="iterated-drop rounds")
+    bridge.add_argument("--schedule", default="exponential", choices=["linear", "exponential"],
+                        help="iterated-drop density schedule")
+    bridge.add_argument("--step", type=float, default=1.0, help="iterated-drop damping step")
+    bridge.add_argument("--semantics", default="density", choices=["density", "count"], help="drop quotas")
+    bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
+    bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
+    bridge.set_defaults(run=_bridge)
+
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, sim, figs, derive):
+    for command in (theory, alloc, sim, figs, bridge, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -254,9 +306,10 @@ def main(argv=None) -> int:
             return 0
         import jax
 
-        with jax.enable_x64(True):
+        # The closed forms need float64; the CNNs of the bridge train in float32.
+        with jax.enable_x64(args.command != "bridge"):
             _emit(args.run(args), args.json)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -88,7 +88,7 @@ def idx_dir(tmp_path):
 
 
 def test_unknown_name_lists_the_allowed_names():
-    with pytest.raises(ValueError, match="name must be one of") as info:
+    with pytest.raises(ValueError, match="dataset must be one of") as info:
         load_dataset("imagenet")
     for name in DATASETS:
         assert name in str(info.value)

@@ -140,7 +140,7 @@ def read_raw(name: str, root: str | os.PathLike | None = None, **options) -> Raw
         return read_npz(_npz_path(name, root))
     if name not in DATASETS:
         allowed = ", ".join(DATASETS)
-        raise ValueError(f"name must be one of {allowed} or {NPZ_PREFIX}PATH, got {name!r}")
+        raise ValueError(f"dataset must be one of {allowed} or {NPZ_PREFIX}PATH, got {name!r}")
     _check_options(name, options)
     if name == "digits":
         return read_digits()

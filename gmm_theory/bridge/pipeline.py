@@ -1,0 +1,245 @@
+"""The bridge pipeline: query models -> class quotas from the shared allocator -> within-class
+selection -> final model -> class-wise test accuracies (DRoP paper, Section 5 protocol).
+
+1. Query phase: ``query_inits`` models trained on the current training set; the class
+   recalls on the validation split at each model's best-validation-accuracy epoch are
+   averaged, and so are the within-class scores.
+2. Selection: class counts from :func:`gmm_theory.allocate.allocate` (the very function the
+   Gaussian theory uses), then the highest scores inside each class; ``iterated-drop``
+   repeats query and selection over a density schedule from 1 to d.
+3. The final model trains on the kept samples for E' = int((0.5 + 0.5 d) E / d) epochs
+   with augmentation, and is evaluated on the test split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gmm_theory.bridge import scores as scoring
+from gmm_theory.bridge.datasets import Dataset, load_dataset
+from gmm_theory.bridge.models import make_model
+from gmm_theory.bridge.select import (
+    SCHEDULES,
+    budget,
+    check_quoter,
+    class_counts,
+    density_schedule,
+    global_top,
+    iterated_counts,
+    smoothed_errors,
+    top_within_classes,
+)
+from gmm_theory.bridge.train import TrainConfig, class_recalls, predict, pruned_epochs, train
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Training defaults of a dataset: query epochs E, batch size, learning rate, and the
+    augmentation of the final model."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    flip: bool
+    shift: int
+
+
+RECIPES = {
+    "digits": Recipe(30, 32, 0.05, False, 1),
+    "mnist1d": Recipe(30, 64, 0.05, False, 2),
+    "mnist": Recipe(10, 128, 0.05, False, 2),
+    "fashion-mnist": Recipe(15, 128, 0.05, True, 2),
+    "cifar10": Recipe(100, 128, 0.1, True, 4),
+    "cifar100": Recipe(100, 128, 0.1, True, 4),
+    "tinyimagenet": Recipe(100, 128, 0.1, True, 8),
+    "npz": Recipe(20, 128, 0.05, False, 0),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BridgeConfig:
+    """One bridge run.  ``epochs=None`` takes the dataset's recipe; ``rounds``, ``schedule``
+    and ``step`` configure ``iterated-drop``; ``semantics`` is the allocator's for ``drop``."""
+
+    dataset: str = "digits"
+    root: str | None = None
+    model: str = "auto"
+    scorer: str = "random"
+    quoter: str = "drop"
+    density: float = 0.5
+    seed: int = 0
+    query_inits: int = 1
+    epochs: int | None = None
+    rounds: int = 3
+    schedule: str = "exponential"
+    step: float = 1.0
+    semantics: str = "density"
+    bf16: bool = False
+    progress: bool | None = None
+
+    def __post_init__(self):
+        scoring.check_scorer(self.scorer)
+        check_quoter(self.quoter)
+        if not 0 < self.density <= 1:
+            raise ValueError(f"density must lie in (0, 1], got {self.density}")
+        if not (isinstance(self.query_inits, int) and self.query_inits >= 1):
+            raise ValueError(f"query_inits must be an integer >= 1, got {self.query_inits!r}")
+        if self.epochs is not None and not (isinstance(self.epochs, int) and self.epochs >= 1):
+            raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, got {self.schedule!r}")
+
+    @property
+    def recipe(self) -> Recipe:
+        return RECIPES["npz" if self.dataset.startswith("npz:") else self.dataset]
+
+
+class Query(NamedTuple):
+    """Averaged class recalls (K,) on the validation split and within-class scores (n,) of
+    the samples queried."""
+
+    recalls: np.ndarray
+    scores: np.ndarray
+
+
+class _Arrays(NamedTuple):
+    x_train: jax.Array
+    y_train: jax.Array
+    x_val: jax.Array
+    y_val: np.ndarray
+
+
+def _query_once(model, arrays: _Arrays, subset, config: BridgeConfig, train_config: TrainConfig, key, classes):
+    """Train one query model on ``subset``; return (recalls at the best validation epoch, scores)."""
+    dynamic = config.scorer in scoring.DYNAMIC_SCORERS
+    x_subset, y_subset = arrays.x_train[subset], arrays.y_train[subset]
+
+    def record(epoch, variables):
+        recalls = class_recalls(predict(model, variables, arrays.x_val)[0], arrays.y_val, classes)
+        accuracy = float(np.mean(recalls[arrays.y_val]))
+        if not dynamic:
+            return recalls, accuracy, None
+        probabilities = jax.nn.softmax(predict(model, variables, x_subset)[0], axis=-1)
+        true_class = np.asarray(jnp.take_along_axis(probabilities, y_subset[:, None], axis=-1)[:, 0])
+        correct = np.asarray(jnp.argmax(probabilities, axis=-1) == y_subset)
+        return recalls, accuracy, (correct, true_class)
+
+    train_key, score_key = jax.random.split(key)
+    variables, history = train(model, arrays.x_train, arrays.y_train, train_config, train_key, indices=subset,
+                               on_epoch=record, progress=config.progress)
+    best = int(np.argmax([accuracy for _, accuracy, _ in history]))
+    recalls = history[best][0]
+
+    scorer = config.scorer
+    if scorer == "random":
+        scores = np.asarray(jax.random.uniform(score_key, (subset.size,)))
+    elif scorer == "forgetting":
+        scores = scoring.forgetting_scores([dynamics[0] for _, _, dynamics in history])
+    elif scorer == "dynamic-uncertainty":
+        scores = scoring.dynamic_uncertainty_scores([dynamics[1] for _, _, dynamics in history])
+    elif scorer == "grand":
+        scores = scoring.grand_scores(model, variables, x_subset, y_subset)
+    else:
+        logits, embeddings = predict(model, variables, x_subset)
+        scores = {
+            "el2n": lambda: np.asarray(scoring.el2n_scores(logits, y_subset)),
+            "coreset": lambda: scoring.coreset_scores(embeddings, y_subset),
+            "ssp": lambda: scoring.ssp_scores(embeddings, y_subset),
+            "gmm-uncertainty": lambda: scoring.gmm_uncertainty_scores(embeddings, y_subset),
+        }[scorer]()
+    return recalls, np.asarray(scores, dtype=np.float64)
+
+
+def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: int) -> Query:
+    """The query phase on ``subset``, averaged over ``config.query_inits`` initialisations."""
+    recipe = config.recipe
+    train_config = TrainConfig(epochs=config.epochs or recipe.epochs, batch_size=recipe.batch_size,
+                               learning_rate=recipe.learning_rate)
+    runs = [_query_once(model, arrays, subset, config, train_config, jax.random.fold_in(key, i), classes)
+            for i in range(config.query_inits)]
+    return Query(np.mean([r for r, _ in runs], axis=0), np.mean([s for _, s in runs], axis=0))
+
+
+def _sizes(y, classes: int) -> np.ndarray:
+    return np.bincount(np.asarray(y), minlength=classes)
+
+
+def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kept training indices and the full-data query recalls (K,)."""
+    y = np.asarray(arrays.y_train)
+    validation_sizes = _sizes(arrays.y_val, classes)
+    everything = np.arange(y.size)
+    first = query(model, arrays, everything, config, jax.random.fold_in(key, 0), classes)
+    if config.quoter == "none":
+        return global_top(first.scores, budget(y.size, config.density)), first.recalls
+    if config.quoter in ("stratified", "drop"):
+        counts = class_counts(config.quoter, _sizes(y, classes), config.density,
+                              errors=smoothed_errors(first.recalls, validation_sizes), semantics=config.semantics)
+        return top_within_classes(y, first.scores, counts), first.recalls
+    kept, found, priors = everything, first, _sizes(y, classes) / y.size
+    for round_, density in enumerate(density_schedule(config.density, config.rounds, config.schedule)):
+        if round_ > 0:
+            found = query(model, arrays, kept, config, jax.random.fold_in(key, round_), classes)
+        errors = smoothed_errors(found.recalls, validation_sizes)
+        counts, priors = iterated_counts(_sizes(y[kept], classes), y.size, density, priors, errors, config.step)
+        kept = kept[top_within_classes(y[kept], found.scores, counts)]
+    return kept, first.recalls
+
+
+def _correlation(a, b) -> float | None:
+    """Pearson correlation, or None when either side is constant."""
+    if np.std(a) == 0 or np.std(b) == 0:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def metrics(test_recalls, test_labels, class_densities, full_data_recalls) -> dict:
+    """Average and worst-class accuracy, their spread, and how kept densities track the
+    full-data class accuracies."""
+    return {
+        "average_accuracy": float(np.mean(test_recalls[np.asarray(test_labels)])),
+        "worst_class_accuracy": float(test_recalls.min()),
+        "class_accuracies": test_recalls.tolist(),
+        "class_accuracy_std": float(test_recalls.std()),
+        "best_minus_worst": float(test_recalls.max() - test_recalls.min()),
+        "class_densities": class_densities.tolist(),
+        "density_accuracy_correlation": _correlation(class_densities, full_data_recalls),
+    }
+
+
+def run(config: BridgeConfig, dataset: Dataset | None = None) -> tuple[dict, np.ndarray]:
+    """Run the pipeline; returns the result (JSON-ready) and the kept training indices."""
+    start = time.perf_counter()
+    dataset = dataset or load_dataset(config.dataset, config.root)
+    classes = dataset.num_classes
+    model = make_model(config.model, classes, dataset.input_shape, bf16=config.bf16)
+    arrays = _Arrays(jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train), jnp.asarray(dataset.x_val),
+                     np.asarray(dataset.y_val))
+    key = jax.random.key(config.seed)
+    kept, full_data_recalls = select(model, arrays, config, jax.random.fold_in(key, 1), classes)
+
+    recipe = config.recipe
+    final = TrainConfig(epochs=pruned_epochs(config.epochs or recipe.epochs, config.density),
+                        batch_size=recipe.batch_size, learning_rate=recipe.learning_rate, flip=recipe.flip,
+                        shift=recipe.shift)
+    variables, _ = train(model, arrays.x_train, arrays.y_train, final, jax.random.fold_in(key, 2), indices=kept,
+                         progress=config.progress)
+    test_recalls = class_recalls(predict(model, variables, jnp.asarray(dataset.x_test))[0], dataset.y_test, classes)
+    densities = _sizes(dataset.y_train[kept], classes) / dataset.class_sizes
+    result = {
+        "dataset": config.dataset, "model": type(model).__name__, "scorer": config.scorer, "quoter": config.quoter,
+        "density": config.density, "seed": config.seed, "query_inits": config.query_inits,
+        "query_epochs": config.epochs or recipe.epochs, "final_epochs": final.epochs,
+        **metrics(test_recalls, dataset.y_test, densities, full_data_recalls),
+        "class_names": list(dataset.class_names), "kept": int(kept.size),
+        "kept_per_class": _sizes(dataset.y_train[kept], classes).tolist(),
+        "full_data_class_recalls": full_data_recalls.tolist(),
+        "seconds": time.perf_counter() - start,
+    }
+    return result, kept

@@ -1,0 +1,147 @@
+"""Within-class pruning scores from query models: high score = kept first.
+
+Every scorer ranks the samples of a class; the class quotas come from the allocator.
+Scores from several query initialisations are averaged (DRoP paper, Section 5).
+
+- ``random``: uniform draws (random pruning inside classes, the paper's recommendation);
+- ``el2n``: ||softmax(f(x)) - onehot(y)||_2 (Paul et al., 2021);
+- ``grand``: ||grad_theta loss(x, y)||_2, per sample by ``vmap`` of ``grad`` (Paul et al., 2021);
+- ``forgetting``: the number of correct -> wrong transitions over training epochs, with
+  never-learned samples counted as the most forgotten (Toneva et al., 2019);
+- ``dynamic-uncertainty``: the mean over sliding windows of epochs of the standard deviation
+  of the true-class probability (He et al., 2023);
+- ``coreset``: greedy k-center order on embeddings within each class, first picked = highest
+  (Sener and Savarese, 2018);
+- ``ssp``: distance to the class-mean embedding (a supervised SSP, Sorscher et al., 2022);
+- ``gmm-uncertainty``: a Gaussian per class in embedding space; the mean of how atypical the
+  sample is for its class (chi-square CDF of its squared Mahalanobis distance) and how
+  ambiguous (one minus the posterior of its class).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.scipy.special import gammainc, logsumexp
+
+SCORERS = ("random", "el2n", "grand", "forgetting", "dynamic-uncertainty", "coreset", "ssp", "gmm-uncertainty")
+DYNAMIC_SCORERS = ("forgetting", "dynamic-uncertainty")
+EMBEDDING_SCORERS = ("coreset", "ssp", "gmm-uncertainty")
+
+
+def check_scorer(name: str) -> None:
+    if name not in SCORERS:
+        raise ValueError(f"scorer must be one of {', '.join(map(repr, SCORERS))}, got {name!r}")
+
+
+def el2n_scores(logits, y) -> jax.Array:
+    """||softmax(logits) - onehot(y)||_2 per sample."""
+    probabilities = jax.nn.softmax(logits, axis=-1)
+    return jnp.linalg.norm(probabilities - jax.nn.one_hot(y, logits.shape[-1]), axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _gradient_norms(model, variables, x, y):
+    params = variables["params"]
+    others = {k: v for k, v in variables.items() if k != "params"}
+
+    def loss(p, xi, yi):
+        logits, _ = model.apply({"params": p, **others}, xi[None], train=False)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, yi[None])[0]
+
+    grads = jax.vmap(jax.grad(loss), in_axes=(None, 0, 0))(params, x, y)
+    squares = sum(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=-1) for g in jax.tree.leaves(grads))
+    return jnp.sqrt(squares)
+
+
+def grand_scores(model, variables, x, y, chunk_size: int = 64) -> np.ndarray:
+    """||grad_params loss(x_i, y_i)||_2 per sample (evaluation mode), ``chunk_size`` at a time."""
+    pieces = [_gradient_norms(model, variables, x[i:i + chunk_size], y[i:i + chunk_size])
+              for i in range(0, x.shape[0], chunk_size)]
+    return np.concatenate([np.asarray(p) for p in pieces])
+
+
+def forgetting_scores(correct) -> np.ndarray:
+    """Forgetting events per sample from ``correct`` (epochs, N) booleans; samples never
+    classified correctly get epochs + 1, more than any learned sample can have."""
+    correct = np.asarray(correct, dtype=bool)
+    events = np.sum(correct[:-1] & ~correct[1:], axis=0)
+    return np.where(correct.any(axis=0), events, correct.shape[0] + 1).astype(np.float64)
+
+
+def dynamic_uncertainty_scores(true_class_probabilities, window: int = 10) -> np.ndarray:
+    """Mean over sliding windows of ``window`` epochs (fewer if training was shorter) of the
+    std of the true-class probability, from ``true_class_probabilities`` (epochs, N)."""
+    p = np.asarray(true_class_probabilities, dtype=np.float64)
+    window = min(window, p.shape[0])
+    windows = np.lib.stride_tricks.sliding_window_view(p, window, axis=0)
+    return windows.std(axis=-1).mean(axis=0)
+
+
+@jax.jit
+def _k_center_order(points):
+    """Greedy k-center: start at the point nearest the mean, then repeatedly take the point
+    farthest from all points taken so far.  Returns each point's pick position."""
+    n = points.shape[0]
+    first = jnp.argmin(jnp.sum((points - points.mean(axis=0)) ** 2, axis=-1))
+
+    def pick(i, carry):
+        distances, positions, current = carry
+        positions = positions.at[current].set(i)
+        distances = jnp.minimum(distances, jnp.sum((points - points[current]) ** 2, axis=-1))
+        distances = distances.at[current].set(-1.0)
+        return distances, positions, jnp.argmax(jnp.where(positions < 0, distances, -jnp.inf))
+
+    start = (jnp.full(n, jnp.inf), jnp.full(n, -1, jnp.int32), first)
+    _, positions, _ = jax.lax.fori_loop(0, n, pick, start)
+    return positions
+
+
+def coreset_scores(embeddings, y) -> np.ndarray:
+    """n_k - pick position within class k of greedy k-center on the embeddings."""
+    embeddings, y = np.asarray(embeddings), np.asarray(y)
+    scores = np.empty(y.shape[0])
+    for k in np.unique(y):
+        members = np.flatnonzero(y == k)
+        scores[members] = members.size - np.asarray(_k_center_order(jnp.asarray(embeddings[members])))
+    return scores
+
+
+def ssp_scores(embeddings, y) -> np.ndarray:
+    """Euclidean distance of each embedding to its class's mean embedding."""
+    embeddings, y = np.asarray(embeddings, dtype=np.float64), np.asarray(y)
+    means = np.stack([embeddings[y == k].mean(axis=0) for k in range(y.max() + 1)])
+    return np.linalg.norm(embeddings - means[y], axis=-1)
+
+
+def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
+    """Mean of atypicality and ambiguity under one Gaussian per class in embedding space.
+
+    Class k: mean m_k, covariance (1 - s) C_k + s tr(C_k)/E I (shrunk for stability).
+    Atypicality = chi2_E CDF of the squared Mahalanobis distance to the sample's own class;
+    ambiguity = 1 - P(y | z) under class priors proportional to class sizes.
+    """
+    z, y = np.asarray(embeddings, dtype=np.float64), np.asarray(y)
+    dimension = z.shape[1]
+    log_joint, mahalanobis = [], []
+    for k in range(y.max() + 1):
+        members = z[y == k]
+        centred = members - members.mean(axis=0)
+        covariance = centred.T @ centred / max(members.shape[0] - 1, 1)
+        covariance = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / dimension * np.eye(dimension)
+        covariance += 1e-9 * np.eye(dimension)
+        cholesky = np.linalg.cholesky(covariance)
+        whitened = np.linalg.solve(cholesky, (z - members.mean(axis=0)).T).T
+        squared = np.sum(whitened ** 2, axis=-1)
+        log_det = 2 * np.sum(np.log(np.diag(cholesky)))
+        log_joint.append(np.log(members.shape[0] / z.shape[0]) - 0.5 * (squared + log_det))
+        mahalanobis.append(squared)
+    log_joint, mahalanobis = np.stack(log_joint, axis=-1), np.stack(mahalanobis, axis=-1)
+    rows = np.arange(y.shape[0])
+    posterior = np.exp(log_joint[rows, y] - np.asarray(logsumexp(log_joint, axis=-1)))
+    atypicality = np.asarray(gammainc(dimension / 2, mahalanobis[rows, y] / 2))
+    return 0.5 * (atypicality + 1 - posterior)
