@@ -32,7 +32,7 @@ class SmallCNN(nn.Module):
     wide), global average pooling, a 128-unit embedding and a linear head."""
 
     num_classes: int
-    width: int = 32
+    width: int = 16
     dtype: Any = jnp.float32
 
     @nn.compact

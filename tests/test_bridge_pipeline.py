@@ -1,0 +1,103 @@
+import dataclasses
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from gmm_theory.allocate import allocate
+from gmm_theory.bridge import datasets, scores
+from gmm_theory.bridge.pipeline import BridgeConfig, run
+from gmm_theory.bridge.select import budget, smoothed_errors
+from gmm_theory.cli import main
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.load_dataset("digits")
+
+
+@pytest.fixture
+def float32():
+    with jax.enable_x64(False):
+        yield
+
+
+def _run(digits, **options):
+    return run(BridgeConfig(epochs=1, progress=False, **options), digits)
+
+
+def _check_kept(result, kept, dataset):
+    assert np.all(np.diff(kept) > 0) and kept.min() >= 0 and kept.max() < dataset.y_train.size
+    per_class = np.bincount(dataset.y_train[kept], minlength=dataset.num_classes)
+    assert per_class.tolist() == result["kept_per_class"] and kept.size == result["kept"]
+    np.testing.assert_allclose(result["class_densities"], per_class / dataset.class_sizes)
+    assert 0 <= result["worst_class_accuracy"] <= result["average_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("scorer", scores.SCORERS)
+def test_every_scorer_keeps_the_allocators_drop_counts(float32, digits, scorer):
+    result, kept = _run(digits, scorer=scorer)
+    _check_kept(result, kept, digits)
+    errors = smoothed_errors(result["full_data_class_recalls"], np.bincount(digits.y_val))
+    expected = allocate(digits.class_sizes, density=0.5, rule="drop", errors=errors).counts
+    assert result["kept_per_class"] == expected.tolist()
+
+
+def test_stratified_and_global_quoters(float32, digits):
+    result, kept = _run(digits, quoter="stratified", scorer="el2n", density=0.3)
+    _check_kept(result, kept, digits)
+    assert result["kept_per_class"] == allocate(digits.class_sizes, density=0.3).counts.tolist()
+    assert result["density_accuracy_correlation"] is None or abs(result["density_accuracy_correlation"]) <= 1
+    result, kept = _run(digits, quoter="none", scorer="el2n", density=0.3)
+    _check_kept(result, kept, digits)
+    assert result["kept"] == budget(digits.y_train.size, 0.3)
+
+
+def test_iterated_drop_prunes_over_rounds_to_the_budget(float32, digits):
+    result, kept = _run(digits, quoter="iterated-drop", rounds=2, schedule="linear", density=0.4)
+    _check_kept(result, kept, digits)
+    assert result["kept"] == budget(digits.y_train.size, 0.4)
+
+
+def test_same_seed_same_result(float32, digits):
+    first, kept_first = _run(digits, scorer="grand", seed=3)
+    second, kept_second = _run(digits, scorer="grand", seed=3)
+    np.testing.assert_array_equal(kept_first, kept_second)
+    assert {k: v for k, v in first.items() if k != "seconds"} == {k: v for k, v in second.items() if k != "seconds"}
+
+
+@pytest.mark.skipif(not Path(datasets.FASHION_MNIST_ROOT).is_dir(), reason="dataset-fashion-mnist is not installed")
+def test_bridge_on_the_real_fashion_mnist_files(float32):
+    full = datasets.load_dataset("fashion-mnist")
+    head = np.concatenate([np.flatnonzero(full.y_train == k)[:200] for k in range(10)])
+    subset = dataclasses.replace(full, x_train=full.x_train[head], y_train=full.y_train[head])
+    result, kept = run(BridgeConfig(dataset="fashion-mnist", epochs=1, progress=False), subset)
+    _check_kept(result, kept, subset)
+    assert result["class_names"][6] == "Shirt" and result["model"] == "SmallCNN"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--dataset", "imagenet"], "dataset must be one of"),
+    (["--scorer", "loss"], "scorer must be one of"),
+    (["--quoter", "greedy"], "quoter must be one of"),
+    (["--density", "0"], "density must lie in (0, 1]"),
+    (["--density", "1.5"], "density must lie in (0, 1]"),
+    (["--dataset", "cifar10", "--root", "/nonexistent"], "/nonexistent"),
+])
+def test_cli_bad_input_is_one_line(argv, message, capsys):
+    assert main(["bridge", *argv]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+
+
+def test_cli_writes_the_result_and_the_kept_indices(tmp_path, capsys):
+    assert main(["bridge", "--epochs", "1", "--out", str(tmp_path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "result.json").read_text())
+    kept = np.load(tmp_path / "kept_indices.npy")
+    assert printed == saved and saved["kept"] == kept.size
+    for key in ("dataset", "model", "scorer", "quoter", "density", "seed", "average_accuracy",
+                "worst_class_accuracy", "class_accuracies", "class_densities", "kept", "seconds"):
+        assert key in saved

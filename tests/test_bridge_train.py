@@ -1,0 +1,117 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gmm_theory.bridge import models
+from gmm_theory.bridge.train import TrainConfig, augment, class_recalls, predict, pruned_epochs, train
+
+
+@pytest.fixture
+def float32():
+    """CNN training runs in float32 (the suite's default fixture enables x64)."""
+    with jax.enable_x64(False):
+        yield
+
+
+def test_pruned_epochs_is_the_papers_longer_schedule():
+    assert pruned_epochs(10, 1.0) == 10
+    assert pruned_epochs(10, 0.5) == 15  # (0.5 + 0.25) * 10 / 0.5
+    assert pruned_epochs(200, 0.1) == 1100
+    with pytest.raises(ValueError, match="density must lie in"):
+        pruned_epochs(10, 0.0)
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
+    ({"batch_size": 2.5}, "batch_size must be an integer >= 1"),
+    ({"milestones": (0.5, 1.0)}, "milestones must be fractions"),
+])
+def test_bad_training_settings_are_named(options, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**options)
+
+
+def _shifted(image, offset, shift):
+    """image moved by offset - shift along every spatial axis, zero filled (a brute-force reference)."""
+    padded = np.pad(image, [(shift, shift)] * (image.ndim - 1) + [(0, 0)])
+    window = tuple(slice(o, o + size) for o, size in zip(offset, image.shape[:-1]))
+    return padded[window]
+
+
+@pytest.mark.parametrize("shape", [(5, 6, 6, 2), (5, 12, 1)])
+def test_augment_shifts_are_zero_filled_translations(float32, shape):
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    out = np.asarray(augment(jnp.asarray(x), jax.random.key(1), flip=False, shift=2))
+    spatial = len(shape) - 2
+    for image, moved in zip(x, out):
+        offsets = np.stack(np.meshgrid(*[range(5)] * spatial, indexing="ij"), -1).reshape(-1, spatial)
+        assert any(np.array_equal(moved, _shifted(image, o, 2)) for o in offsets)
+
+
+def test_augment_flips_images_only(float32):
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 4, 4, 1)).astype(np.float32))
+    out = np.asarray(augment(x, jax.random.key(0), flip=True, shift=0))
+    flipped = [np.array_equal(o, np.asarray(i)[:, ::-1]) for o, i in zip(out, x)]
+    unchanged = [np.array_equal(o, np.asarray(i)) for o, i in zip(out, x)]
+    assert all(f or u for f, u in zip(flipped, unchanged)) and 10 < sum(flipped) < 54
+    sequence = jnp.ones((3, 8, 1))
+    np.testing.assert_array_equal(augment(sequence, jax.random.key(0), flip=True, shift=0), sequence)
+
+
+@pytest.fixture
+def toy(float32):
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 3
+    x = rng.normal(size=(60, 8, 8, 1)).astype(np.float32) + y[:, None, None, None]
+    return jnp.asarray(x), jnp.asarray(y, jnp.int32)
+
+
+def test_training_is_a_function_of_the_seed_and_of_the_kept_rows_only(toy):
+    x, y = toy
+    model = models.SmallCNN(3, width=4)
+    config = TrainConfig(epochs=2, batch_size=16, shift=1)
+    kept = np.arange(0, 60, 2)
+    first, _ = train(model, x, y, config, jax.random.key(0), indices=kept)
+    again, _ = train(model, x.at[1::2].set(99.0), y, config, jax.random.key(0), indices=kept)
+    other, _ = train(model, x, y, config, jax.random.key(1), indices=kept)
+    leaves = lambda v: jax.tree.leaves(v)
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(again)))
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other)))
+
+
+def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
+    x, y = toy
+    model = models.SmallCNN(3, width=8)
+    variables, history = train(model, x, y, TrainConfig(epochs=15, batch_size=16), jax.random.key(0),
+                               on_epoch=lambda epoch, v: epoch)
+    assert history == list(range(15))
+    assert class_recalls(predict(model, variables, x)[0], y, 3).min() > 0.9
+    with pytest.raises(ValueError, match="indices must select at least one"):
+        train(model, x, y, TrainConfig(epochs=1), jax.random.key(0), indices=[])
+
+
+def test_predict_in_batches_equals_one_apply(toy):
+    x, _ = toy
+    model = models.ResNet18(3)
+    variables = model.init(jax.random.key(0), x[:1])
+    logits, embeddings = predict(model, variables, x, batch_size=16)
+    direct_logits, direct_embeddings = model.apply(variables, x)
+    np.testing.assert_allclose(logits, direct_logits, rtol=1e-4, atol=1e-4)
+    assert embeddings.shape == (60, 512) and direct_embeddings.shape == (60, 512)
+
+
+def test_class_recalls_count_each_class():
+    logits = np.eye(3)[[0, 1, 2, 2, 0, 1]]
+    np.testing.assert_allclose(class_recalls(logits, [0, 1, 2, 0, 0, 2], 3), [2 / 3, 1.0, 0.5])
+
+
+def test_model_choice(float32):
+    assert isinstance(models.make_model("auto", 10, (8, 8, 1)), models.SmallCNN)
+    assert isinstance(models.make_model("auto", 10, (40, 1)), models.SmallCNN)
+    assert isinstance(models.make_model("auto", 10, (32, 32, 3)), models.ResNet18)
+    vgg = models.make_model("vgg16", 10, (32, 32, 3))
+    logits, embedding = vgg.apply(vgg.init(jax.random.key(0), jnp.ones((2, 32, 32, 3))), jnp.ones((2, 32, 32, 3)))
+    assert logits.shape == (2, 10) and embedding.shape == (2, 512)
+    with pytest.raises(ValueError, match="model must be 'auto' or one of"):
+        models.make_model("alexnet", 10, (32, 32, 3))
