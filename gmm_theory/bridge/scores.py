@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.scipy.special import gammainc, logsumexp
+from scipy.special import gammainc, logsumexp
 
 SCORERS = ("random", "el2n", "grand", "forgetting", "dynamic-uncertainty", "coreset", "ssp", "gmm-uncertainty")
 DYNAMIC_SCORERS = ("forgetting", "dynamic-uncertainty")
@@ -114,8 +114,11 @@ def coreset_scores(embeddings, y) -> np.ndarray:
 def ssp_scores(embeddings, y) -> np.ndarray:
     """Euclidean distance of each embedding to its class's mean embedding."""
     embeddings, y = np.asarray(embeddings, dtype=np.float64), np.asarray(y)
-    means = np.stack([embeddings[y == k].mean(axis=0) for k in range(y.max() + 1)])
-    return np.linalg.norm(embeddings - means[y], axis=-1)
+    distances = np.empty(y.shape[0])
+    for k in np.unique(y):
+        members = y == k
+        distances[members] = np.linalg.norm(embeddings[members] - embeddings[members].mean(axis=0), axis=-1)
+    return distances
 
 
 def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
@@ -127,8 +130,9 @@ def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
     """
     z, y = np.asarray(embeddings, dtype=np.float64), np.asarray(y)
     dimension = z.shape[1]
+    present = np.unique(y)
     log_joint, mahalanobis = [], []
-    for k in range(y.max() + 1):
+    for k in present:
         members = z[y == k]
         centred = members - members.mean(axis=0)
         covariance = centred.T @ centred / max(members.shape[0] - 1, 1)
@@ -141,7 +145,7 @@ def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
         log_joint.append(np.log(members.shape[0] / z.shape[0]) - 0.5 * (squared + log_det))
         mahalanobis.append(squared)
     log_joint, mahalanobis = np.stack(log_joint, axis=-1), np.stack(mahalanobis, axis=-1)
-    rows = np.arange(y.shape[0])
-    posterior = np.exp(log_joint[rows, y] - np.asarray(logsumexp(log_joint, axis=-1)))
-    atypicality = np.asarray(gammainc(dimension / 2, mahalanobis[rows, y] / 2))
+    rows, column = np.arange(y.shape[0]), np.searchsorted(present, y)
+    posterior = np.exp(log_joint[rows, column] - logsumexp(log_joint, axis=-1))
+    atypicality = gammainc(dimension / 2, mahalanobis[rows, column] / 2)
     return 0.5 * (atypicality + 1 - posterior)
