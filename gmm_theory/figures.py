@@ -278,7 +278,7 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
     return Drawn(figure, data)
 
 
-def _best_paths(mixture, lines, worst, average) -> dict:
+def _best_paths(lines, worst, average) -> dict:
     """Best allocation (D, 2) and value (D,) on each iso-density line, per objective."""
     paths = {}
     for objective, values in (("worst", worst), ("average", average)):
@@ -306,15 +306,15 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
     key = jax.random.key(seed)
     estimate = summarise(mixture, sweep(mixture, key, n, allocations, seeds, fit=fit))
     maps = {"population": {"worst": population.max(-1), "average": population @ priors},
-            f"Monte Carlo n = {n}": {"worst": estimate.worst_class_risk_mean.reshape(grid, grid),
+            "monte_carlo": {"worst": estimate.worst_class_risk_mean.reshape(grid, grid),
                             "average": estimate.average_risk_mean.reshape(grid, grid)}}
 
     lines = iso_density_allocations(priors, path_densities, path_points)
     line_risks = np.asarray(population_class_risks(mixture, lines.reshape(-1, 2), fit))
     mc_lines = iso_density_allocations(priors, path_densities, mc_path_points)
     mc_line = summarise(mixture, sweep(mixture, key, n, mc_lines.reshape(-1, 2), seeds, fit=fit))
-    paths = {"population": _best_paths(mixture, lines, line_risks.max(-1), line_risks @ priors),
-             f"Monte Carlo n = {n}": _best_paths(mixture, mc_lines, mc_line.worst_class_risk_mean, mc_line.average_risk_mean)}
+    paths = {"population": _best_paths(lines, line_risks.max(-1), line_risks @ priors),
+             "monte_carlo": _best_paths(mc_lines, mc_line.worst_class_risk_mean, mc_line.average_risk_mean)}
 
     # Allocations with d_1 / d_0 = (phi_0 / phi_1) (phi*_1 / phi*_0) train at the optimal prior phi*.
     optimal = np.asarray(worst_class_optimal_priors(mixture))
@@ -340,7 +340,8 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
                     label="best allocation per density")
             if objective == "worst":
                 ax.plot(*optimal_ray, "--", color="tab:red", linewidth=0.9, label="worst-class optimal prior")
-            ax.set(title=f"{objective}-class risk, {source}" if objective == "worst" else f"average risk, {source}",
+            label = "population" if source == "population" else f"Monte Carlo n = {n}"
+            ax.set(title=f"worst-class risk, {label}" if objective == "worst" else f"average risk, {label}",
                    xlabel="class-0 density $d_0$" if row == 1 else None,
                    ylabel="class-1 density $d_1$" if column == 0 else None, aspect="equal",
                    xlim=(0, edge), ylim=(0, edge))
