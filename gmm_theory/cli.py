@@ -193,7 +193,7 @@ def _bridge(args) -> dict:
                           quoter=args.quoter, density=args.density, seed=args.seed, query_inits=args.query_inits,
                           epochs=None if args.epochs == "auto" else _positive_int("epochs", args.epochs),
                           rounds=args.rounds, schedule=args.schedule, step=args.step, semantics=args.semantics,
-                          bf16=args.bf16)
+                          bf16=args.bf16, width=args.width)
     result, kept = run(config)
     if args.out:
         out = Path(args.out)
@@ -203,6 +203,25 @@ def _bridge(args) -> dict:
         with replacing(out / "result.json") as handle:
             handle.write(json.dumps(_jsonable(result), indent=2).encode())
     return result
+
+
+def _sweep(args) -> dict:
+    from gmm_theory.bridge.sweep import load_config, make_executor, run_sweep
+
+    config = load_config(args.config)
+    executor = make_executor(args.executor, args.workers, args.address)
+    store = run_sweep(config, args.out, executor)
+    return {"directory": str(store.directory), "finished": len(store.records), "runs": len(config.runs()),
+            "rejected_records": len(store.rejected)}
+
+
+def _report(args) -> dict:
+    from gmm_theory.bridge.report import write_report
+
+    table, written = write_report(args.directory, args.out)
+    if not args.json:
+        print(table)
+    return {"written": [str(path) for path in written]}
 
 
 def _positive_int(name: str, text: str) -> int:
@@ -284,13 +303,27 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--step", type=float, default=1.0, help="iterated-drop damping step")
     bridge.add_argument("--semantics", default="density", choices=["density", "count"], help="drop quotas")
     bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
+    bridge.add_argument("--width", type=int, help="first-layer channels of the small CNN (default 16)")
     bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
     bridge.set_defaults(run=_bridge)
+
+    sweep = commands.add_parser("sweep", help="run a grid of bridge runs from a TOML file, resumably")
+    sweep.add_argument("config", metavar="CONFIG.toml")
+    sweep.add_argument("--out", required=True, metavar="DIR", help="results store (rerun to resume)")
+    sweep.add_argument("--executor", default="local", choices=["local", "ray"])
+    sweep.add_argument("--workers", type=int, default=1, help="local process pool size (1: sequential)")
+    sweep.add_argument("--address", help="Ray cluster address (default: start a local one)")
+    sweep.set_defaults(run=_sweep)
+
+    report = commands.add_parser("report", help="summary table and figures of a sweep's records")
+    report.add_argument("directory", metavar="DIR")
+    report.add_argument("--out", metavar="FIGDIR", help="where the figures go (default: DIR/figures)")
+    report.set_defaults(run=_report)
 
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, sim, figs, bridge, derive):
+    for command in (theory, alloc, sim, figs, bridge, sweep, report, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -307,7 +340,7 @@ def main(argv=None) -> int:
         import jax
 
         # The closed forms need float64; the CNNs of the bridge train in float32.
-        with jax.enable_x64(args.command != "bridge"):
+        with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
             _emit(args.run(args), args.json)
     except (ValueError, FileNotFoundError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)

@@ -103,14 +103,20 @@ class ResNet18(nn.Module):
         return nn.Dense(self.num_classes, dtype=self.dtype)(embedding).astype(jnp.float32), embedding
 
 
-def make_model(name: str, num_classes: int, input_shape: tuple[int, ...], *, bf16: bool = False) -> nn.Module:
+def make_model(name: str, num_classes: int, input_shape: tuple[int, ...], *, bf16: bool = False,
+               width: int | None = None) -> nn.Module:
     """The model called ``name``; ``"auto"`` picks ResNet-18 for inputs of 32x32 and larger,
-    the small CNN otherwise (digits, mnist1d, 28x28 images)."""
+    the small CNN otherwise (digits, mnist1d, 28x28 images).  ``width`` sets the small CNN's
+    first-layer channels (16 by default)."""
     if name == "auto":
         name = "resnet18" if len(input_shape) == 3 and min(input_shape[:2]) >= 32 else "small-cnn"
     dtype = jnp.bfloat16 if bf16 else jnp.float32
+    if width is not None and not (isinstance(width, int) and width >= 1):
+        raise ValueError(f"width must be an integer >= 1, got {width!r}")
     if name == "small-cnn":
-        return SmallCNN(num_classes, dtype=dtype)
+        return SmallCNN(num_classes, width=width or SmallCNN.width, dtype=dtype)
+    if width is not None:
+        raise ValueError(f"width applies to the small CNN only, not to model {name!r}")
     if name == "vgg16":
         return VGG16(num_classes, dtype=dtype)
     if name == "resnet18":

@@ -65,7 +65,8 @@ RECIPES = {
 @dataclasses.dataclass(frozen=True)
 class BridgeConfig:
     """One bridge run.  ``epochs=None`` takes the dataset's recipe; ``rounds``, ``schedule``
-    and ``step`` configure ``iterated-drop``; ``semantics`` is the allocator's for ``drop``."""
+    and ``step`` configure ``iterated-drop``; ``semantics`` is the allocator's for ``drop``;
+    ``width`` is the small CNN's first-layer channels."""
 
     dataset: str = "digits"
     root: str | None = None
@@ -81,6 +82,7 @@ class BridgeConfig:
     step: float = 1.0
     semantics: str = "density"
     bf16: bool = False
+    width: int | None = None
     progress: bool | None = None
 
     def __post_init__(self):
@@ -101,11 +103,11 @@ class BridgeConfig:
 
 
 class Query(NamedTuple):
-    """Averaged class recalls (K,) on the validation split and within-class scores (n,) of
-    the samples queried."""
+    """Averaged class recalls (K,) on the validation split, and within-class scores (n,) of
+    the queried samples for each scorer."""
 
     recalls: np.ndarray
-    scores: np.ndarray
+    scores: dict[str, np.ndarray]
 
 
 class _Arrays(NamedTuple):
@@ -115,9 +117,29 @@ class _Arrays(NamedTuple):
     y_val: np.ndarray
 
 
-def _query_once(model, arrays: _Arrays, subset, config: BridgeConfig, train_config: TrainConfig, key, classes):
-    """Train one query model on ``subset``; return (recalls at the best validation epoch, scores)."""
-    dynamic = config.scorer in scoring.DYNAMIC_SCORERS
+def _scores(scorer: str, model, variables, history, x, y, key) -> np.ndarray:
+    """Scores of ``scorer`` for samples ``x, y`` from a trained query model and its history."""
+    if scorer == "random":
+        return np.asarray(jax.random.uniform(key, (y.shape[0],)), dtype=np.float64)
+    if scorer == "forgetting":
+        return scoring.forgetting_scores([dynamics[0] for _, _, dynamics in history])
+    if scorer == "dynamic-uncertainty":
+        return scoring.dynamic_uncertainty_scores([dynamics[1] for _, _, dynamics in history])
+    if scorer == "grand":
+        return scoring.grand_scores(model, variables, x, y)
+    logits, embeddings = predict(model, variables, x)
+    if scorer == "el2n":
+        return np.asarray(scoring.el2n_scores(logits, y), dtype=np.float64)
+    embedding_scorer = {"coreset": scoring.coreset_scores, "ssp": scoring.ssp_scores,
+                        "gmm-uncertainty": scoring.gmm_uncertainty_scores}[scorer]
+    return np.asarray(embedding_scorer(embeddings, y), dtype=np.float64)
+
+
+def _query_once(model, arrays: _Arrays, subset, config: BridgeConfig, train_config: TrainConfig, key, classes,
+                scorers):
+    """Train one query model on ``subset``; return (recalls at the best validation epoch,
+    {scorer: scores})."""
+    dynamic = any(scorer in scoring.DYNAMIC_SCORERS for scorer in scorers)
     x_subset, y_subset = arrays.x_train[subset], arrays.y_train[subset]
 
     def record(epoch, variables):
@@ -134,61 +156,70 @@ def _query_once(model, arrays: _Arrays, subset, config: BridgeConfig, train_conf
     variables, history = train(model, arrays.x_train, arrays.y_train, train_config, train_key, indices=subset,
                                on_epoch=record, progress=config.progress)
     best = int(np.argmax([accuracy for _, accuracy, _ in history]))
-    recalls = history[best][0]
-
-    scorer = config.scorer
-    if scorer == "random":
-        scores = np.asarray(jax.random.uniform(score_key, (subset.size,)))
-    elif scorer == "forgetting":
-        scores = scoring.forgetting_scores([dynamics[0] for _, _, dynamics in history])
-    elif scorer == "dynamic-uncertainty":
-        scores = scoring.dynamic_uncertainty_scores([dynamics[1] for _, _, dynamics in history])
-    elif scorer == "grand":
-        scores = scoring.grand_scores(model, variables, x_subset, y_subset)
-    else:
-        logits, embeddings = predict(model, variables, x_subset)
-        scores = {
-            "el2n": lambda: np.asarray(scoring.el2n_scores(logits, y_subset)),
-            "coreset": lambda: scoring.coreset_scores(embeddings, y_subset),
-            "ssp": lambda: scoring.ssp_scores(embeddings, y_subset),
-            "gmm-uncertainty": lambda: scoring.gmm_uncertainty_scores(embeddings, y_subset),
-        }[scorer]()
-    return recalls, np.asarray(scores, dtype=np.float64)
+    return history[best][0], {scorer: _scores(scorer, model, variables, history, x_subset, y_subset, score_key)
+                              for scorer in scorers}
 
 
-def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: int) -> Query:
-    """The query phase on ``subset``, averaged over ``config.query_inits`` initialisations."""
+def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: int, scorers=None) -> Query:
+    """The query phase on ``subset`` for ``scorers`` (``config.scorer`` by default), averaged
+    over ``config.query_inits`` initialisations."""
+    scorers = tuple(scorers or (config.scorer,))
     recipe = config.recipe
     train_config = TrainConfig(epochs=config.epochs or recipe.epochs, batch_size=recipe.batch_size,
                                learning_rate=recipe.learning_rate)
-    runs = [_query_once(model, arrays, subset, config, train_config, jax.random.fold_in(key, i), classes)
+    runs = [_query_once(model, arrays, subset, config, train_config, jax.random.fold_in(key, i), classes, scorers)
             for i in range(config.query_inits)]
-    return Query(np.mean([r for r, _ in runs], axis=0), np.mean([s for _, s in runs], axis=0))
+    return Query(np.mean([recalls for recalls, _ in runs], axis=0),
+                 {scorer: np.mean([scores[scorer] for _, scores in runs], axis=0) for scorer in scorers})
 
 
 def _sizes(y, classes: int) -> np.ndarray:
     return np.bincount(np.asarray(y), minlength=classes)
 
 
-def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Kept training indices and the full-data query recalls (K,)."""
+def _setup(config: BridgeConfig, dataset: Dataset | None):
+    dataset = dataset or load_dataset(config.dataset, config.root)
+    model = make_model(config.model, dataset.num_classes, dataset.input_shape, bf16=config.bf16, width=config.width)
+    arrays = _Arrays(jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train), jnp.asarray(dataset.x_val),
+                     np.asarray(dataset.y_val))
+    return dataset, model, arrays
+
+
+def _selection_key(config: BridgeConfig):
+    return jax.random.fold_in(jax.random.key(config.seed), 1)
+
+
+def full_data_query(config: BridgeConfig, dataset: Dataset | None = None, scorers=None) -> Query:
+    """The first query phase of :func:`run` (full training set, same keys) for several
+    scorers at once, so runs that differ only in scorer, quoter or density can share it."""
+    dataset, model, arrays = _setup(config, dataset)
+    everything = np.arange(dataset.y_train.size)
+    return query(model, arrays, everything, config, jax.random.fold_in(_selection_key(config), 0),
+                 dataset.num_classes, scorers)
+
+
+def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int,
+           first: Query | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Kept training indices and the full-data query recalls (K,); ``first`` is the
+    full-data query when already computed."""
     y = np.asarray(arrays.y_train)
     validation_sizes = _sizes(arrays.y_val, classes)
     everything = np.arange(y.size)
-    first = query(model, arrays, everything, config, jax.random.fold_in(key, 0), classes)
+    if first is None:
+        first = query(model, arrays, everything, config, jax.random.fold_in(key, 0), classes)
     if config.quoter == "none":
-        return global_top(first.scores, budget(y.size, config.density)), first.recalls
+        return global_top(first.scores[config.scorer], budget(y.size, config.density)), first.recalls
     if config.quoter in ("stratified", "drop"):
         counts = class_counts(config.quoter, _sizes(y, classes), config.density,
                               errors=smoothed_errors(first.recalls, validation_sizes), semantics=config.semantics)
-        return top_within_classes(y, first.scores, counts), first.recalls
+        return top_within_classes(y, first.scores[config.scorer], counts), first.recalls
     kept, found, priors = everything, first, _sizes(y, classes) / y.size
     for round_, density in enumerate(density_schedule(config.density, config.rounds, config.schedule)):
         if round_ > 0:
             found = query(model, arrays, kept, config, jax.random.fold_in(key, round_), classes)
         errors = smoothed_errors(found.recalls, validation_sizes)
         counts, priors = iterated_counts(_sizes(y[kept], classes), y.size, density, priors, errors, config.step)
-        kept = kept[top_within_classes(y[kept], found.scores, counts)]
+        kept = kept[top_within_classes(y[kept], found.scores[config.scorer], counts)]
     return kept, first.recalls
 
 
@@ -213,21 +244,20 @@ def metrics(test_recalls, test_labels, class_densities, full_data_recalls) -> di
     }
 
 
-def run(config: BridgeConfig, dataset: Dataset | None = None) -> tuple[dict, np.ndarray]:
-    """Run the pipeline; returns the result (JSON-ready) and the kept training indices."""
+def run(config: BridgeConfig, dataset: Dataset | None = None,
+        first: Query | None = None) -> tuple[dict, np.ndarray]:
+    """Run the pipeline; returns the result (JSON-ready) and the kept training indices.
+    ``first`` is :func:`full_data_query` of the same settings, when already computed."""
     start = time.perf_counter()
-    dataset = dataset or load_dataset(config.dataset, config.root)
+    dataset, model, arrays = _setup(config, dataset)
     classes = dataset.num_classes
-    model = make_model(config.model, classes, dataset.input_shape, bf16=config.bf16)
-    arrays = _Arrays(jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train), jnp.asarray(dataset.x_val),
-                     np.asarray(dataset.y_val))
-    key = jax.random.key(config.seed)
-    kept, full_data_recalls = select(model, arrays, config, jax.random.fold_in(key, 1), classes)
+    kept, full_data_recalls = select(model, arrays, config, _selection_key(config), classes, first)
 
     recipe = config.recipe
     final = TrainConfig(epochs=pruned_epochs(config.epochs or recipe.epochs, config.density),
                         batch_size=recipe.batch_size, learning_rate=recipe.learning_rate, flip=recipe.flip,
                         shift=recipe.shift)
+    key = jax.random.key(config.seed)
     variables, _ = train(model, arrays.x_train, arrays.y_train, final, jax.random.fold_in(key, 2), indices=kept,
                          progress=config.progress)
     test_recalls = class_recalls(predict(model, variables, jnp.asarray(dataset.x_test))[0], dataset.y_test, classes)
@@ -237,7 +267,7 @@ def run(config: BridgeConfig, dataset: Dataset | None = None) -> tuple[dict, np.
         "density": config.density, "seed": config.seed, "query_inits": config.query_inits,
         "query_epochs": config.epochs or recipe.epochs, "final_epochs": final.epochs,
         **metrics(test_recalls, dataset.y_test, densities, full_data_recalls),
-        "class_names": list(dataset.class_names), "kept": int(kept.size),
+        "class_names": list(dataset.class_names), "training_size": int(dataset.y_train.size), "kept": int(kept.size),
         "kept_per_class": _sizes(dataset.y_train[kept], classes).tolist(),
         "full_data_class_recalls": full_data_recalls.tolist(),
         "seconds": time.perf_counter() - start,

@@ -1,0 +1,252 @@
+"""Sweeps: a grid of bridge runs (methods x densities x seeds) that runs unattended and resumes.
+
+A sweep is a TOML file::
+
+    dataset = "digits"
+    epochs = 2                      # query epochs E; omit for the dataset's recipe
+    densities = [0.3, 0.5, 0.8, 1.0]
+    seeds = [0, 1, 2]
+
+    [methods]                       # or: scorers = [...] and quoters = [...] (every pair)
+    Random = { scorer = "random", quoter = "stratified" }
+    "Random+DRoP" = { scorer = "random", quoter = "drop" }
+
+with the optional settings ``root``, ``model``, ``width``, ``query_inits``, ``rounds``,
+``schedule``, ``step``, ``semantics`` and ``bf16`` of :class:`gmm_theory.bridge.pipeline.BridgeConfig`.
+Every run of a seed shares one full-data query phase (all the scorers it needs at once),
+stored beside the records.  Finished runs are skipped, so rerunning a killed sweep resumes
+it.  Tasks go to an executor: sequential, a local process pool, or Ray.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from concurrent import futures
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from gmm_theory.bridge.datasets import load_dataset
+from gmm_theory.bridge.pipeline import BridgeConfig, Query, full_data_query, run
+from gmm_theory.bridge.store import Store
+
+SETTINGS = {"dataset": str, "root": str, "model": str, "epochs": int, "query_inits": int, "rounds": int,
+            "schedule": str, "step": float, "semantics": str, "bf16": bool, "width": int}
+GRID = ("densities", "seeds", "methods", "scorers", "quoters")
+EXECUTORS = ("local", "ray")
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    name: str
+    scorer: str
+    quoter: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """Shared settings, and the grid of methods x densities x seeds."""
+
+    settings: dict
+    methods: tuple[Method, ...]
+    densities: tuple[float, ...]
+    seeds: tuple[int, ...]
+
+    def bridge_config(self, method: Method, density: float, seed: int) -> BridgeConfig:
+        return BridgeConfig(**self.settings, scorer=method.scorer, quoter=method.quoter, density=density,
+                            seed=seed, progress=False)
+
+    def runs(self) -> list[tuple[str, Method, float, int]]:
+        """(run_id, method, density, seed) for every run of the grid."""
+        return [(f"{m.name}/d={d:g}/seed={s}", m, d, s) for s in self.seeds for m in self.methods
+                for d in self.densities]
+
+
+def _typed(key: str, value, kind):
+    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        raise ValueError(f"{key} must be of type {kind.__name__}, got {value!r}")
+    return value
+
+
+def _nonempty_list(table: dict, key: str, kind) -> tuple:
+    values = table.get(key)
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"{key} must be a non-empty list, got {values!r}")
+    return tuple(_typed(f"{key}[{i}]", value, kind) for i, value in enumerate(values))
+
+
+def _methods(table: dict) -> tuple[Method, ...]:
+    if "methods" in table:
+        if "scorers" in table or "quoters" in table:
+            raise ValueError("give either methods or scorers and quoters, not both")
+        entries = table["methods"]
+        if not isinstance(entries, dict) or not entries:
+            raise ValueError(f"methods must be a non-empty table of name = {{ scorer, quoter }}, got {entries!r}")
+        methods = []
+        for name, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise ValueError(f"methods.{name} must be a table {{ scorer, quoter }}, got {entry!r}")
+            unknown = set(entry) - {"scorer", "quoter"}
+            if unknown:
+                raise ValueError(f"unknown key methods.{name}.{sorted(unknown)[0]}")
+            missing = {"scorer", "quoter"} - set(entry)
+            if missing:
+                raise ValueError(f"methods.{name}.{sorted(missing)[0]} is missing")
+            methods.append(Method(name, _typed(f"methods.{name}.scorer", entry["scorer"], str),
+                                  _typed(f"methods.{name}.quoter", entry["quoter"], str)))
+        return tuple(methods)
+    scorers, quoters = _nonempty_list(table, "scorers", str), _nonempty_list(table, "quoters", str)
+    return tuple(Method(f"{s}+{q}", s, q) for s in scorers for q in quoters)
+
+
+def parse_config(table: dict) -> SweepConfig:
+    """A validated sweep from a parsed TOML table; errors name the offending key."""
+    unknown = set(table) - set(SETTINGS) - set(GRID)
+    if unknown:
+        raise ValueError(f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join([*SETTINGS, *GRID])})")
+    settings = {key: _typed(key, table[key], kind) for key, kind in SETTINGS.items() if key in table}
+    config = SweepConfig(settings, _methods(table), _nonempty_list(table, "densities", float),
+                         _nonempty_list(table, "seeds", int))
+    for method in config.methods:
+        for density in config.densities:
+            try:
+                config.bridge_config(method, density, config.seeds[0])
+            except ValueError as error:
+                raise ValueError(f"methods.{method.name} at density {density}: {error}") from None
+    return config
+
+
+def load_config(path) -> SweepConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep config {path} does not exist")
+    try:
+        table = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path} is not valid TOML: {error}") from None
+    return parse_config(table)
+
+
+def query_task(settings: dict, seed: int, scorers: tuple[str, ...]) -> dict:
+    """The full-data query phase of one seed for all its scorers, as arrays."""
+    config = BridgeConfig(**settings, scorer=scorers[0], seed=seed, progress=False)
+    found = full_data_query(config, scorers=scorers)
+    return {"recalls": found.recalls, **{f"score_{name}": found.scores[name] for name in scorers}}
+
+
+def run_task(config: BridgeConfig, query: dict) -> tuple[dict, np.ndarray]:
+    """One bridge run from its seed's stored query phase."""
+    first = Query(query["recalls"], {config.scorer: query[f"score_{config.scorer}"]})
+    return run(config, first=first)
+
+
+class LocalExecutor:
+    """Runs tasks in this process (``workers=1``) or in a pool of fresh processes."""
+
+    def __init__(self, workers: int = 1):
+        if not (isinstance(workers, int) and workers >= 1):
+            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        self.workers = workers
+
+    def map_unordered(self, function, calls):
+        """Yield (index, result) for ``function(*calls[index])`` as each finishes."""
+        if self.workers == 1:
+            for index, arguments in enumerate(calls):
+                yield index, function(*arguments)
+            return
+        # JAX is not fork-safe: workers are spawned.
+        with futures.ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
+            pending = {pool.submit(function, *arguments): index for index, arguments in enumerate(calls)}
+            for done in futures.as_completed(pending):
+                yield pending[done], done.result()
+
+
+class RayExecutor:
+    """Runs tasks on a Ray cluster (a local one unless ``address`` names another)."""
+
+    def __init__(self, address: str | None = None):
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        self.ray = ray
+
+    def map_unordered(self, function, calls):
+        remote = self.ray.remote(function)
+        pending = {remote.remote(*arguments): index for index, arguments in enumerate(calls)}
+        while pending:
+            (done,), _ = self.ray.wait(list(pending), num_returns=1)
+            yield pending.pop(done), self.ray.get(done)
+
+
+def make_executor(name: str, workers: int = 1, address: str | None = None):
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "ray":
+        return RayExecutor(address)
+    raise ValueError(f"executor must be one of {', '.join(map(repr, EXECUTORS))}, got {name!r}")
+
+
+def _check_same_settings(store: Store, config: SweepConfig) -> None:
+    """A store holds one sweep's settings; its grid may grow between reruns."""
+    path = store.directory / "settings.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        for key in sorted(set(saved) | set(config.settings)):
+            if saved.get(key) != config.settings.get(key):
+                raise ValueError(f"{store.directory} holds a sweep with {key} = {saved.get(key)!r}, "
+                                 f"not {config.settings.get(key)!r}; use another output directory")
+    else:
+        path.write_text(json.dumps(config.settings, sort_keys=True))
+
+
+def _kept_name(method: Method, density: float, seed: int) -> str:
+    return f"kept/{method.name}_d{density:g}_seed{seed}".replace(" ", "_")
+
+
+def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | None = None) -> Store:
+    """Run every unfinished run of ``config`` into the store in ``directory``."""
+    executor = executor or LocalExecutor()
+    store = Store(directory)
+    _check_same_settings(store, config)
+    load_dataset(config.settings.get("dataset", "digits"), config.settings.get("root"))  # fail before training
+    todo = [run_ for run_ in config.runs() if run_[0] not in store.records]
+    seeds = sorted({seed for _, _, _, seed in todo})
+    scorers = {seed: tuple(sorted({m.scorer for _, m, _, s in todo if s == seed})) for seed in seeds}
+    queries = {}
+    for seed in seeds:
+        saved = store.load_arrays(f"query_seed{seed}")
+        if saved is not None and all(f"score_{name}" in saved for name in scorers[seed]):
+            queries[seed] = saved
+    missing = [seed for seed in seeds if seed not in queries]
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(missing) + len(todo), disable=not show, desc="sweep", unit="task")
+    bar.set_postfix(finished=len(store.records), left=len(todo))
+    for index, arrays in executor.map_unordered(query_task, [(config.settings, s, scorers[s]) for s in missing]):
+        store.save_arrays(f"query_seed{missing[index]}", **arrays)
+        queries[missing[index]] = arrays
+        bar.update()
+    calls = [(config.bridge_config(m, d, s), queries[s]) for _, m, d, s in todo]
+    left = len(todo)
+    for index, (result, kept) in executor.map_unordered(run_task, calls):
+        run_id, method, density, seed = todo[index]
+        store.save_kept(_kept_name(method, density, seed), kept, result["training_size"])
+        store.append({"run_id": run_id, "method": method.name, **result})
+        left -= 1
+        bar.update()
+        bar.set_postfix(finished=len(store.records), left=left)
+    bar.close()
+    return store
+
