@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from gmm_theory._io import replacing
 from gmm_theory.comparison import METHODS, compare_methods, drop_regret_map, method_limits
+from gmm_theory.curves import color_for
 from gmm_theory.landscape import (
     allocations_for_priors,
     best_allocations,
@@ -53,8 +54,6 @@ from gmm_theory.simulate import (
 CLASS_COLORS = ("tab:blue", "tab:orange")
 AVERAGE_COLOR = "tab:gray"
 WORST_COLOR = "black"
-METHOD_COLORS = dict(zip(METHODS, ("tab:gray", "tab:purple", "tab:red", "tab:brown", "tab:orange",
-                                   "tab:green", "tab:blue")))
 
 
 class Drawn(NamedTuple):
@@ -253,7 +252,7 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
     worst_ax, average_ax = figure.subplots(1, 2, sharex=True)
     priors = np.asarray(mixture.priors)
     for name in methods:
-        color = METHOD_COLORS[name]
+        color = color_for(name)
         summary = summaries[name]
         _errorbars(worst_ax, densities, summary.worst_class_risk_mean, summary.worst_class_risk_se, color=color,
                    label=name)

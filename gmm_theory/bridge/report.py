@@ -1,0 +1,161 @@
+"""Summaries of a sweep's records: the table and the DRoP paper's empirical figures.
+
+- ``accuracy_vs_density``: average and worst-class test accuracy against dataset density per
+  method, the mean over seeds with a min/max band (the paper's main curves);
+- ``class_densities``: the class densities each method keeps, sorted, at each density below 1;
+- ``density_vs_accuracy``: class density kept against the full-data class accuracy (the query
+  models' validation recall), with their correlation, at each density below 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gmm_theory.bridge.store import RECORDS, Store
+from gmm_theory.curves import Curve, color_for, draw_curves
+from gmm_theory.figures import save
+
+REPORT_FIGURES = ("accuracy_vs_density", "class_densities", "density_vs_accuracy")
+
+
+def load_records(directory) -> list[dict]:
+    """The intact records of the store in ``directory``, in file order."""
+    path = Path(directory) / RECORDS
+    records = Store(directory).records if path.exists() else {}
+    if not records:
+        raise FileNotFoundError(f"no finished runs in {directory} (expected records in {path})")
+    return list(records.values())
+
+
+def _methods(records) -> list[str]:
+    return list(dict.fromkeys(record["method"] for record in records))
+
+
+def _densities(records) -> list[float]:
+    return sorted({record["density"] for record in records})
+
+
+def _select(records, method: str, density: float) -> list[dict]:
+    return [r for r in records if r["method"] == method and r["density"] == density]
+
+
+def summary(records) -> list[dict]:
+    """One row per (method, density): seeds, and the mean, min and max over seeds of the
+    average and the worst-class accuracy."""
+    rows = []
+    for method in _methods(records):
+        for density in _densities(records):
+            runs = _select(records, method, density)
+            if not runs:
+                continue
+            row = {"method": method, "density": density, "seeds": len(runs)}
+            for metric in ("average_accuracy", "worst_class_accuracy"):
+                values = np.array([run[metric] for run in runs])
+                row |= {f"{metric}_mean": values.mean(), f"{metric}_min": values.min(), f"{metric}_max": values.max()}
+            rows.append(row)
+    return rows
+
+
+def format_table(rows) -> str:
+    """The summary as a fixed-width text table (accuracies in %, mean [min, max])."""
+    header = f"{'method':<22} {'density':>7} {'seeds':>5}  {'average accuracy':<22} {'worst-class accuracy':<22}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        cells = [f"{100 * row[f'{m}_mean']:5.1f} [{100 * row[f'{m}_min']:5.1f}, {100 * row[f'{m}_max']:5.1f}]"
+                 for m in ("average_accuracy", "worst_class_accuracy")]
+        lines.append(f"{row['method']:<22} {row['density']:>7.2f} {row['seeds']:>5}  {cells[0]:<22} {cells[1]:<22}")
+    return "\n".join(lines)
+
+
+def empirical_curves(records, metric: str) -> list[Curve]:
+    """Mean and min/max over seeds of ``metric`` against density, one curve per method."""
+    curves = []
+    for index, method in enumerate(_methods(records)):
+        densities = [d for d in _densities(records) if _select(records, method, d)]
+        values = [np.array([run[metric] for run in _select(records, method, d)]) for d in densities]
+        curves.append(Curve(method, np.array(densities), np.array([v.mean() for v in values]),
+                            np.array([v.min() for v in values]), np.array([v.max() for v in values]),
+                            color=color_for(method, index)))
+    return curves
+
+
+def _title(records) -> str:
+    first = records[0]
+    return f"{first['dataset']}, {first['model']}, {len({r['seed'] for r in records})} seeds"
+
+
+def accuracy_vs_density(records, extra_curves=None) -> Figure:
+    """Average and worst-class accuracy against density; ``extra_curves`` (a dict with keys
+    "average" and "worst", e.g. :func:`gmm_theory.curves.theory_curves`) are drawn alongside."""
+    figure = Figure(figsize=(12, 4.5), layout="constrained")
+    axes = figure.subplots(1, 2, sharex=True)
+    for ax, (key, metric, label) in zip(axes, (("average", "average_accuracy", "average accuracy"),
+                                               ("worst", "worst_class_accuracy", "worst-class accuracy"))):
+        draw_curves(ax, empirical_curves(records, metric) + list((extra_curves or {}).get(key, [])))
+        ax.set(xlabel="dataset density d", ylabel=label, title=f"{label.capitalize()} (band: min-max over seeds)")
+    handles, labels = axes[1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 7), fontsize=8)
+    figure.suptitle(f"Accuracy vs density: {_title(records)}", fontsize=10)
+    return figure
+
+
+def _pruned_densities(records) -> list[float]:
+    return [d for d in _densities(records) if d < 1] or _densities(records)
+
+
+def class_densities(records) -> Figure:
+    """Class densities kept by each method, sorted in decreasing order, mean over seeds."""
+    densities = _pruned_densities(records)
+    figure = Figure(figsize=(4.2 * len(densities), 3.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
+    for ax, density in zip(axes, densities):
+        for index, method in enumerate(_methods(records)):
+            runs = _select(records, method, density)
+            if runs:
+                kept = np.mean([np.sort(run["class_densities"])[::-1] for run in runs], axis=0)
+                ax.plot(np.arange(1, kept.size + 1), kept, "-o", markersize=3, color=color_for(method, index),
+                        label=method)
+        ax.axhline(density, color="black", linewidth=0.8, linestyle=":")
+        ax.set(xlabel="class, by density kept", title=f"d = {density:g}", ylim=(0, 1.05))
+    axes[0].set_ylabel("class density kept")
+    axes[-1].legend(fontsize=7)
+    figure.suptitle(f"Sorted class densities: {_title(records)}", fontsize=10)
+    return figure
+
+
+def density_vs_accuracy(records) -> Figure:
+    """Class density kept against full-data class accuracy, each method's correlation in the legend."""
+    densities = _pruned_densities(records)
+    figure = Figure(figsize=(4.2 * len(densities), 4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
+    for ax, density in zip(axes, densities):
+        for index, method in enumerate(_methods(records)):
+            runs = _select(records, method, density)
+            if not runs:
+                continue
+            accuracy = np.concatenate([run["full_data_class_recalls"] for run in runs])
+            kept = np.concatenate([run["class_densities"] for run in runs])
+            spread = np.std(accuracy) > 0 and np.std(kept) > 0
+            correlation = f"r = {np.corrcoef(accuracy, kept)[0, 1]:+.2f}" if spread else "r undefined"
+            ax.scatter(accuracy, kept, s=12, color=color_for(method, index), label=f"{method} ({correlation})")
+        ax.set(xlabel="full-data class accuracy", title=f"d = {density:g}", ylim=(0, 1.05))
+        ax.legend(fontsize=6)
+    axes[0].set_ylabel("class density kept")
+    figure.suptitle(f"Class density vs full-data class accuracy: {_title(records)}", fontsize=10)
+    return figure
+
+
+def write_report(directory, out=None) -> tuple[str, list[Path]]:
+    """The summary table of the store in ``directory`` and the paths of its figures (PNG and
+    PDF), written to ``out`` (default: ``directory``/figures)."""
+    records = load_records(directory)
+    out = Path(out) if out is not None else Path(directory) / "figures"
+    drawers = {"accuracy_vs_density": accuracy_vs_density, "class_densities": class_densities,
+               "density_vs_accuracy": density_vs_accuracy}
+    written = []
+    for name in REPORT_FIGURES:
+        written += save(drawers[name](records), out, name)
+    return format_table(summary(records)), written
