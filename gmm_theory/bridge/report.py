@@ -102,40 +102,38 @@ def accuracy_vs_density(records, extra_curves=None) -> Figure:
     return figure
 
 
-def _pruned_densities(records) -> list[float]:
-    return [d for d in _densities(records) if d < 1] or _densities(records)
+def _density_panels(records, height: float):
+    """A figure with one panel per density below 1, each with the (index, method, runs) to
+    draw; every panel's y axis is the class density kept."""
+    densities = [d for d in _densities(records) if d < 1] or _densities(records)
+    figure = Figure(figsize=(4.2 * len(densities), height), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
+    axes[0].set_ylabel("class density kept")
+    methods = list(enumerate(_methods(records)))
+    return figure, [(ax, d, [(i, m, _select(records, m, d)) for i, m in methods if _select(records, m, d)])
+                    for ax, d in zip(axes, densities)]
 
 
 def class_densities(records) -> Figure:
     """Class densities kept by each method, sorted in decreasing order, mean over seeds."""
-    densities = _pruned_densities(records)
-    figure = Figure(figsize=(4.2 * len(densities), 3.8), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
-    for ax, density in zip(axes, densities):
-        for index, method in enumerate(_methods(records)):
-            runs = _select(records, method, density)
-            if runs:
-                kept = np.mean([np.sort(run["class_densities"])[::-1] for run in runs], axis=0)
-                ax.plot(np.arange(1, kept.size + 1), kept, "-o", markersize=3, color=color_for(method, index),
-                        label=method)
+    figure, panels = _density_panels(records, 3.8)
+    for ax, density, entries in panels:
+        for index, method, runs in entries:
+            kept = np.mean([np.sort(run["class_densities"])[::-1] for run in runs], axis=0)
+            ax.plot(np.arange(1, kept.size + 1), kept, "-o", markersize=3, color=color_for(method, index),
+                    label=method)
         ax.axhline(density, color="black", linewidth=0.8, linestyle=":")
         ax.set(xlabel="class, by density kept", title=f"d = {density:g}", ylim=(0, 1.05))
-    axes[0].set_ylabel("class density kept")
-    axes[-1].legend(fontsize=7)
+    panels[-1][0].legend(fontsize=7)
     figure.suptitle(f"Sorted class densities: {_title(records)}", fontsize=10)
     return figure
 
 
 def density_vs_accuracy(records) -> Figure:
     """Class density kept against full-data class accuracy, each method's correlation in the legend."""
-    densities = _pruned_densities(records)
-    figure = Figure(figsize=(4.2 * len(densities), 4), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
-    for ax, density in zip(axes, densities):
-        for index, method in enumerate(_methods(records)):
-            runs = _select(records, method, density)
-            if not runs:
-                continue
+    figure, panels = _density_panels(records, 4.0)
+    for ax, density, entries in panels:
+        for index, method, runs in entries:
             accuracy = np.concatenate([run["full_data_class_recalls"] for run in runs])
             kept = np.concatenate([run["class_densities"] for run in runs])
             # Stratified quotas differ between classes by rounding only: no correlation to speak of.
@@ -144,7 +142,6 @@ def density_vs_accuracy(records) -> Figure:
             ax.scatter(accuracy, kept, s=12, color=color_for(method, index), label=f"{method} ({correlation})")
         ax.set(xlabel="full-data class accuracy", title=f"d = {density:g}", ylim=(0, 1.05))
         ax.legend(fontsize=6)
-    axes[0].set_ylabel("class density kept")
     figure.suptitle(f"Class density vs full-data class accuracy: {_title(records)}", fontsize=10)
     return figure
 
