@@ -28,3 +28,18 @@ def test_draw_curves_draws_lines_and_bands():
     assert [line.get_label() for line in ax.get_lines()] == ["Random", "mine"]
     assert len(ax.collections) == 1  # one band
     assert ax.get_lines()[0].get_color() == color_for("Random") and color_for("mine", 3) == "C3"
+
+
+def test_monte_carlo_curves_are_accuracies_of_the_summaries():
+    import jax
+
+    from gmm_theory.comparison import compare_methods
+    from gmm_theory.curves import monte_carlo_curves
+
+    mixture = gt.TwoClassMixture()
+    curves = monte_carlo_curves(mixture, jax.random.key(0), 300, [0.5, 1.0], 4, methods=("Random", "Random+DRoP"))
+    summary = compare_methods(mixture, jax.random.key(0), 300, [0.5, 1.0], 4, methods=("Random+DRoP",))
+    drop = curves["worst"][1]
+    assert drop.label == "Random+DRoP (n = 300)"
+    np.testing.assert_allclose(drop.mean, 1 - summary["Random+DRoP"].worst_class_risk_mean)
+    np.testing.assert_allclose(drop.high - drop.mean, summary["Random+DRoP"].worst_class_risk_se)
