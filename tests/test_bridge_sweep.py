@@ -123,8 +123,13 @@ def _tiny_table():
 
 
 def test_local_process_pool_returns_results_by_index():
-    results = dict(sweep.LocalExecutor(2).map_unordered(pow, [(2, 3), (3, 2), (5, 1)]))
-    assert results == {0: 8, 1: 9, 2: 5}
+    executor = sweep.LocalExecutor(2)
+    assert dict(executor.map_unordered(pow, [(2, 3), (3, 2), (5, 1)])) == {0: 8, 1: 9, 2: 5}
+    assert executor.parallelism == 2
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        sweep.LocalExecutor(0)
+    with pytest.raises(ValueError, match="executor must be one of"):
+        sweep.make_executor("dask")
 
 
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")

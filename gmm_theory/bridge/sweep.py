@@ -160,6 +160,10 @@ class LocalExecutor:
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
         self.workers = workers
 
+    @property
+    def parallelism(self) -> int:
+        return self.workers
+
     def map_unordered(self, function, calls):
         """Yield (index, result) for ``function(*calls[index])`` as each finishes."""
         if self.workers == 1:
@@ -182,6 +186,10 @@ class RayExecutor:
         if not ray.is_initialized():
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         self.ray = ray
+
+    @property
+    def parallelism(self) -> int:
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
 
     def map_unordered(self, function, calls):
         remote = self.ray.remote(function)
@@ -233,7 +241,11 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     missing = [seed for seed in seeds if seed not in queries]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(missing) + len(todo), disable=not show, desc="sweep", unit="task")
-    bar.set_postfix(finished=len(store.records), left=len(todo))
+
+    def show_runs(left: int) -> None:
+        bar.set_postfix(finished=len(store.records), running=min(executor.parallelism, left), left=left)
+
+    show_runs(len(todo))
     for index, arrays in executor.map_unordered(query_task, [(config.settings, s, scorers[s]) for s in missing]):
         store.save_arrays(f"query_seed{missing[index]}", **arrays)
         queries[missing[index]] = arrays
@@ -246,7 +258,7 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
         store.append({"run_id": run_id, "method": method.name, **result})
         left -= 1
         bar.update()
-        bar.set_postfix(finished=len(store.records), left=left)
+        show_runs(left)
     bar.close()
     return store
 
