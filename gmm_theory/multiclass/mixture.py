@@ -1,0 +1,127 @@
+"""K-class Gaussian mixtures in d dimensions: x | y=k ~ N(mu_k, Sigma_k), P(y=k) = pi_k.
+
+Covariances are given per class as isotropic variances (K,), diagonal variances (K, d) or
+full matrices (K, d, d), and stored full.  Concrete inputs are validated on construction
+(shapes agree, priors a probability vector, every covariance symmetric positive definite);
+the Cholesky factors are kept for sampling and whitening.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gmm_theory import _checks
+
+
+def _as_array(name: str, value, ndim: int) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {value!r}") from None
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+def full_covariances(covariances, num_classes: int, dimension: int) -> np.ndarray:
+    """Covariances (K, d, d) from isotropic variances (K,), diagonal variances (K, d) or full
+    matrices (K, d, d); a ``ValueError`` names any shape mismatch or non-positive variance."""
+    array = np.asarray(covariances, dtype=np.float64)
+    if array.shape == (num_classes,):
+        _checks.check_positive("covariances", array)
+        return array[:, None, None] * np.eye(dimension)
+    if array.shape == (num_classes, dimension):
+        bad = np.argwhere(~(array > 0))
+        if bad.size:
+            raise ValueError(f"covariances[{bad[0][0]}, {bad[0][1]}] (a variance) must be positive, "
+                             f"got {array[tuple(bad[0])]}")
+        return array[:, :, None] * np.eye(dimension)
+    if array.shape == (num_classes, dimension, dimension):
+        return array
+    raise ValueError(f"covariances must have shape (K,), (K, d) or (K, d, d) = ({num_classes},), "
+                     f"({num_classes}, {dimension}) or ({num_classes}, {dimension}, {dimension}); got {array.shape}")
+
+
+def _validate(means, covariances, priors) -> np.ndarray:
+    """Checks the spec; returns the Cholesky factors (K, d, d)."""
+    means = _as_array("means", means, 2)
+    num_classes, dimension = means.shape
+    if num_classes < 2:
+        raise ValueError(f"means must have at least 2 classes (rows), got {num_classes}")
+    priors = _checks.as_float_vector("priors", priors, num_classes)
+    _checks.check_probability_vector("priors", priors)
+    if not np.all(np.isfinite(np.asarray(covariances, dtype=np.float64))):
+        raise ValueError("covariances must be finite")
+    full = full_covariances(covariances, num_classes, dimension)
+    factors = np.empty_like(full)
+    for k, matrix in enumerate(full):
+        if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12 * np.abs(matrix).max()):
+            raise ValueError(f"covariances[{k}] must be symmetric")
+        try:
+            factors[k] = np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"covariances[{k}] must be positive definite") from None
+    return factors
+
+
+@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass(frozen=True, init=False)
+class KClassMixture:
+    """K Gaussian classes in d dimensions; a frozen pytree (``jit``, ``vmap``, ``grad``).
+
+    Fields: ``means`` (K, d), ``covariances`` (K, d, d), ``cholesky`` (K, d, d, lower
+    triangular, Sigma_k = L_k L_k^T) and ``priors`` (K,).
+    """
+
+    means: jax.Array
+    covariances: jax.Array
+    cholesky: jax.Array
+    priors: jax.Array
+
+    def __init__(self, means, covariances, priors):
+        if _checks.is_concrete(means, covariances, priors):
+            factors = _validate(means, covariances, priors)
+            means = np.asarray(means, dtype=np.float64)
+            covariances = full_covariances(covariances, *means.shape)
+        else:
+            factors = jnp.linalg.cholesky(covariances)
+        for field, value in zip(("means", "covariances", "cholesky", "priors"),
+                                (means, covariances, factors, priors)):
+            object.__setattr__(self, field, jnp.asarray(value, dtype=float))
+
+    @property
+    def num_classes(self) -> int:
+        return self.means.shape[0]
+
+    @property
+    def dimension(self) -> int:
+        return self.means.shape[1]
+
+    def with_priors(self, priors) -> "KClassMixture":
+        """The same class-conditional laws under other class priors (not validated: used
+        under ``jit`` and ``vmap`` over many training priors)."""
+        return self.tree_unflatten(None, (self.means, self.covariances, self.cholesky, jnp.asarray(priors)))
+
+    def tree_flatten(self):
+        return (self.means, self.covariances, self.cholesky, self.priors), None
+
+    @classmethod
+    def tree_unflatten(cls, aux_data, children):
+        mixture = object.__new__(cls)
+        for field, value in zip(("means", "covariances", "cholesky", "priors"), children):
+            object.__setattr__(mixture, field, value)
+        return mixture
+
+
+def sample(mixture: KClassMixture, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """``n`` i.i.d. draws: y ~ Categorical(pi), x = mu_y + L_y z with z ~ N(0, I_d)."""
+    label_key, noise_key = jax.random.split(key)
+    y = jax.random.categorical(label_key, jnp.log(mixture.priors), shape=(n,)).astype(jnp.int32)
+    z = jax.random.normal(noise_key, (n, mixture.dimension), dtype=mixture.means.dtype)
+    return mixture.means[y] + jnp.einsum("nij,nj->ni", mixture.cholesky[y], z), y

@@ -1,0 +1,87 @@
+import jax
+import numpy as np
+import pytest
+from scipy import stats
+
+from gmm_theory.multiclass.classifiers import lda_classifier
+from gmm_theory.multiclass.mixture import KClassMixture, sample
+
+import oracles
+
+
+def _random_spd(rng, d):
+    a = rng.normal(size=(d, d))
+    return a @ a.T + 0.5 * np.eye(d)
+
+
+@pytest.mark.parametrize("form", ["isotropic", "diagonal", "full"])
+def test_covariance_forms_are_stored_full(form):
+    rng = np.random.default_rng(0)
+    means = rng.normal(size=(3, 2))
+    given = {"isotropic": [0.5, 1.0, 2.0], "diagonal": [[1.0, 2.0], [0.5, 0.5], [3.0, 1.0]],
+             "full": [_random_spd(rng, 2) for _ in range(3)]}[form]
+    mixture = KClassMixture(means, given, [0.2, 0.3, 0.5])
+    expected = {"isotropic": lambda: np.array(given)[:, None, None] * np.eye(2),
+                "diagonal": lambda: np.stack([np.diag(v) for v in given]), "full": lambda: np.array(given)}[form]()
+    np.testing.assert_allclose(mixture.covariances, expected)
+    np.testing.assert_allclose(np.einsum("kij,klj->kil", mixture.cholesky, mixture.cholesky), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(("means", "covariances", "priors", "message"), [
+    ([[0.0, 0.0]], [1.0], [1.0], "at least 2 classes"),
+    ([[0.0], [1.0]], [1.0, -1.0], [0.5, 0.5], r"covariances\[1\] must be positive"),
+    ([[0.0, 0.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]], [0.5, 0.5], r"covariances\[0, 1\] \(a variance\)"),
+    ([[0.0, 0.0], [1.0, 1.0]], [[[1, 2], [2, 1]], [[1, 0], [0, 1]]], [0.5, 0.5], r"covariances\[0\] must be positive definite"),
+    ([[0.0, 0.0], [1.0, 1.0]], [[[1, 0.5], [0, 1]], [[1, 0], [0, 1]]], [0.5, 0.5], r"covariances\[0\] must be symmetric"),
+    ([[0.0, 0.0], [1.0, 1.0]], np.ones((2, 3, 3)), [0.5, 0.5], "covariances must have shape"),
+    ([[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0], [0.5, 0.6], "priors must sum to 1"),
+    ([[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0], [0.5, 0.3, 0.2], "priors must have 2 entries"),
+    ([[0.0, np.nan], [1.0, 1.0]], [1.0, 1.0], [0.5, 0.5], "means must be finite"),
+])
+def test_bad_specs_name_the_parameter(means, covariances, priors, message):
+    with pytest.raises(ValueError, match=message):
+        KClassMixture(means, covariances, priors)
+
+
+def test_samples_have_the_specified_moments():
+    rng = np.random.default_rng(1)
+    covariances = [_random_spd(rng, 3) for _ in range(3)]
+    mixture = KClassMixture(rng.normal(size=(3, 3)) * 3, covariances, [0.2, 0.3, 0.5])
+    x, y = map(np.asarray, sample(mixture, jax.random.key(0), 200_000))
+    counts = np.bincount(y, minlength=3)
+    # Label counts within 5 binomial standard errors; class means within 5 standard errors.
+    se = np.sqrt(200_000 * 0.2 * 0.8)
+    assert abs(counts[0] - 40_000) < 5 * se
+    for k in range(3):
+        members = x[y == k]
+        standard_error = np.sqrt(np.diag(covariances[k]) / members.shape[0])
+        assert np.all(np.abs(members.mean(axis=0) - np.asarray(mixture.means[k])) < 5 * standard_error)
+        np.testing.assert_allclose(np.cov(members.T), covariances[k], atol=0.05 * np.abs(covariances[k]).max())
+
+
+def test_lda_is_the_bayes_rule_with_equal_covariances():
+    rng = np.random.default_rng(2)
+    shared = _random_spd(rng, 4)
+    means = rng.normal(size=(5, 4))
+    priors = rng.dirichlet(np.ones(5))
+    mixture = KClassMixture(means, np.broadcast_to(shared, (5, 4, 4)), priors)
+    points = rng.normal(size=(2000, 4)) * 2
+    log_posterior = np.stack([np.log(p) + stats.multivariate_normal(m, shared).logpdf(points)
+                              for m, p in zip(means, priors)], axis=-1)
+    np.testing.assert_array_equal(lda_classifier(mixture).predict(points), log_posterior.argmax(-1))
+
+
+def test_two_class_lda_in_one_dimension_is_the_lda_threshold():
+    means, stds, priors = (-1.0, 2.0), (1.3, 1.3), (0.3, 0.7)
+    rule = lda_classifier(KClassMixture([[means[0]], [means[1]]], [stds[0] ** 2, stds[1] ** 2], priors))
+    slope = float(rule.weights[1, 0] - rule.weights[0, 0])
+    threshold = -float(rule.biases[1] - rule.biases[0]) / slope
+    assert slope > 0 and threshold == pytest.approx(oracles.risk_minimiser(means, stds, priors)[0], abs=1e-9)
+
+
+def test_training_priors_change_only_the_biases():
+    mixture = KClassMixture([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]], [1.0, 1.0, 1.0], [1 / 3] * 3)
+    skewed = lda_classifier(mixture.with_priors(np.array([0.6, 0.3, 0.1])))
+    balanced = lda_classifier(mixture)
+    np.testing.assert_allclose(skewed.weights, balanced.weights)
+    np.testing.assert_allclose(skewed.biases - balanced.biases, np.log([0.6, 0.3, 0.1]) - np.log(1 / 3))
