@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from gmm_theory.mixture import TwoClassMixture
 from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier
 from gmm_theory.multiclass.mixture import KClassMixture, sample
 from gmm_theory.multiclass.orthant import orthant_probability
 from gmm_theory.multiclass.risk import class_risks
 from gmm_theory.risk import linear_class_risks
-from gmm_theory.mixture import TwoClassMixture
 
 
 @pytest.mark.parametrize("m", [2, 3, 6, 9])
