@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gmm_theory.multiclass.classifiers import lda_classifier
+from gmm_theory.mixture import TwoClassMixture
+from gmm_theory.multiclass.classifiers import lda_classifier, least_squares_classifier
 from gmm_theory.multiclass.mixture import KClassMixture, sample
+from gmm_theory.surrogate import least_squares_threshold
 
 import oracles
 
@@ -85,3 +87,23 @@ def test_training_priors_change_only_the_biases():
     balanced = lda_classifier(mixture)
     np.testing.assert_allclose(skewed.weights, balanced.weights)
     np.testing.assert_allclose(skewed.biases - balanced.biases, np.log([0.6, 0.3, 0.1]) - np.log(1 / 3))
+
+
+def test_least_squares_matches_a_large_sample_fit():
+    rng = np.random.default_rng(4)
+    mixture = KClassMixture(rng.normal(size=(3, 2)) * 2, [_random_spd(rng, 2) for _ in range(3)], [0.2, 0.3, 0.5])
+    x, y = map(np.asarray, sample(mixture, jax.random.key(0), 400_000))
+    design = np.column_stack([x, np.ones(len(x))])
+    coefficients, *_ = np.linalg.lstsq(design, np.eye(3)[y], rcond=None)
+    rule = least_squares_classifier(mixture)
+    # Sampling error of the fitted coefficients is about 1e-3 at this n.
+    np.testing.assert_allclose(rule.weights, coefficients[:2].T, atol=1e-2)
+    np.testing.assert_allclose(rule.biases, coefficients[2], atol=1e-2)
+
+
+def test_two_class_least_squares_is_the_one_dimensional_threshold():
+    means, stds, priors = (-1.0, 1.0), (0.5, 1.5), (0.3, 0.7)
+    rule = least_squares_classifier(KClassMixture([[means[0]], [means[1]]], [stds[0] ** 2, stds[1] ** 2], priors))
+    slope = float(rule.weights[1, 0] - rule.weights[0, 0])
+    threshold = -float(rule.biases[1] - rule.biases[0]) / slope
+    assert threshold == pytest.approx(float(least_squares_threshold(TwoClassMixture(means, stds, priors))), abs=1e-12)
