@@ -1,12 +1,16 @@
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
 
+from gmm_theory.mixture import TwoClassMixture
 from gmm_theory.multiclass.classifiers import lda_classifier
-from gmm_theory.multiclass.minimax import minimax_priors
+from gmm_theory.multiclass.minimax import equalise_risks, minimax_priors
 from gmm_theory.multiclass.mixture import KClassMixture
 from gmm_theory.multiclass.risk import class_risks
+from gmm_theory.optimal import risk_minimising_threshold
+from gmm_theory.risk import class_risks as threshold_class_risks
 
 
 @pytest.fixture
@@ -42,3 +46,18 @@ def test_two_classes_with_equal_stds_give_the_std_proportional_priors():
     solution = minimax_priors(mixture, jax.random.key(0))
     np.testing.assert_allclose(solution.priors, [0.5, 0.5], atol=1e-8)
     np.testing.assert_allclose(solution.risks, stats.norm.cdf(-3.0 / 2.4), atol=1e-10)
+
+
+
+def test_with_the_two_class_threshold_rule_it_finds_the_std_proportional_priors():
+    # Paper B.2: training the 0-1 risk minimiser at priors proportional to the stds (0.25,
+    # 0.75 here) gives equal class errors Phi(-(mu_1 - mu_0) / (sigma_0 + sigma_1)).
+    paper = TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
+
+    def risks_at(priors):
+        risks = threshold_class_risks(paper, risk_minimising_threshold(paper.with_priors(priors)))
+        return risks, jnp.zeros_like(risks)
+
+    solution = equalise_risks(risks_at, paper.priors, steps=100)
+    np.testing.assert_allclose(solution.priors, [0.25, 0.75], atol=1e-9)
+    np.testing.assert_allclose(solution.risks, stats.norm.cdf(-1.0), atol=1e-12)

@@ -14,7 +14,7 @@ max_k R_k - min_k R_k at the solution.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,20 +34,26 @@ class MinimaxPriors(NamedTuple):
     spread: jax.Array
 
 
+def equalise_risks(risks_at: Callable, initial_priors, *, steps: int = 200, step: float = 0.5) -> MinimaxPriors:
+    """Iterate the log-space update from ``initial_priors``; ``risks_at(priors)`` returns the
+    class risks (K,) and their error bounds (K,) of the rule trained at ``priors``."""
+
+    def update(theta, _):
+        log_risks = jnp.log(jnp.maximum(risks_at(jax.nn.softmax(theta))[0], jnp.finfo(theta.dtype).tiny))
+        return theta + step * (log_risks - jax.nn.softmax(theta) @ log_risks), None
+
+    theta, _ = jax.lax.scan(update, jnp.log(jnp.asarray(initial_priors)), None, length=steps)
+    priors = jax.nn.softmax(theta)
+    risks, bounds = risks_at(priors)
+    return MinimaxPriors(priors, risks, bounds, jnp.max(risks) - jnp.min(risks))
+
+
 @functools.partial(jax.jit, static_argnames=("steps", "points", "shifts"))
 def minimax_priors(mixture: KClassMixture, key, *, steps: int = 200, step: float = 0.5, points: int = 2048,
                    shifts: int = 8) -> MinimaxPriors:
     """Worst-class optimal training priors of the LDA rule on ``mixture``."""
 
-    def risks_at(theta):
-        trained = lda_classifier(mixture.with_priors(jax.nn.softmax(theta)))
-        return class_risks(mixture, trained, key, points, shifts)
+    def risks_at(priors):
+        return class_risks(mixture, lda_classifier(mixture.with_priors(priors)), key, points, shifts)
 
-    def update(theta, _):
-        log_risks = jnp.log(jnp.maximum(risks_at(theta)[0], jnp.finfo(theta.dtype).tiny))
-        priors = jax.nn.softmax(theta)
-        return theta + step * (log_risks - priors @ log_risks), None
-
-    theta, _ = jax.lax.scan(update, jnp.log(mixture.priors), None, length=steps)
-    risks, bounds = risks_at(theta)
-    return MinimaxPriors(jax.nn.softmax(theta), risks, bounds, jnp.max(risks) - jnp.min(risks))
+    return equalise_risks(risks_at, mixture.priors, steps=steps, step=step)
