@@ -63,10 +63,12 @@ def compare_methods(mixture: TwoClassMixture, key: jax.Array, n: int, densities,
     _check_methods(methods)
     densities = np.asarray(densities, dtype=np.float64)
     validation_key = jax.random.fold_in(key, 1)
-    summaries = {}
+    summaries, samples_by_rule = {}, {}
     for name in methods:
         method = METHODS[name]
-        samples = draw_seeds(mixture, key, n, seeds, method.prune, fit)
+        if method.prune not in samples_by_rule:  # methods pruning by the same rule share their draws
+            samples_by_rule[method.prune] = draw_seeds(mixture, key, n, seeds, method.prune, fit)
+        samples = samples_by_rule[method.prune]
         options = {"rounds": rounds, "step": step} if method.policy == "iterated-drop" else {}
         counts = policy_counts(mixture, validation_key, samples, densities, method.policy, fit=fit, **options)
         summaries[name] = summarise(mixture, evaluate_counts(mixture, samples, counts, fit))

@@ -261,14 +261,14 @@ def run(config: BridgeConfig, dataset: Dataset | None = None,
     variables, _ = train(model, arrays.x_train, arrays.y_train, final, jax.random.fold_in(key, 2), indices=kept,
                          progress=config.progress)
     test_recalls = class_recalls(predict(model, variables, jnp.asarray(dataset.x_test))[0], dataset.y_test, classes)
-    densities = _sizes(dataset.y_train[kept], classes) / dataset.class_sizes
+    kept_per_class = _sizes(dataset.y_train[kept], classes)
     result = {
         "dataset": config.dataset, "model": type(model).__name__, "scorer": config.scorer, "quoter": config.quoter,
         "density": config.density, "seed": config.seed, "query_inits": config.query_inits,
         "query_epochs": config.epochs or recipe.epochs, "final_epochs": final.epochs,
-        **metrics(test_recalls, dataset.y_test, densities, full_data_recalls),
+        **metrics(test_recalls, dataset.y_test, kept_per_class / dataset.class_sizes, full_data_recalls),
         "class_names": list(dataset.class_names), "training_size": int(dataset.y_train.size), "kept": int(kept.size),
-        "kept_per_class": _sizes(dataset.y_train[kept], classes).tolist(),
+        "kept_per_class": kept_per_class.tolist(),
         "full_data_class_recalls": full_data_recalls.tolist(),
         "seconds": time.perf_counter() - start,
     }

@@ -21,6 +21,7 @@ it.  Tasks go to an executor: sequential, a local process pool, or Ray.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from concurrent import futures
@@ -35,6 +36,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from gmm_theory._io import replacing
 from gmm_theory.bridge.datasets import load_dataset
 from gmm_theory.bridge.pipeline import BridgeConfig, Query, full_data_query, run
 from gmm_theory.bridge.store import Store
@@ -139,17 +141,21 @@ def load_config(path) -> SweepConfig:
     return parse_config(table)
 
 
+# Every task of a sweep reads the same dataset: load it once per process.
+_dataset = functools.lru_cache(maxsize=1)(load_dataset)
+
+
 def query_task(settings: dict, seed: int, scorers: tuple[str, ...]) -> dict:
     """The full-data query phase of one seed for all its scorers, as arrays."""
     config = BridgeConfig(**settings, scorer=scorers[0], seed=seed, progress=False)
-    found = full_data_query(config, scorers=scorers)
+    found = full_data_query(config, _dataset(config.dataset, config.root), scorers)
     return {"recalls": found.recalls, **{f"score_{name}": found.scores[name] for name in scorers}}
 
 
 def run_task(config: BridgeConfig, query: dict) -> tuple[dict, np.ndarray]:
     """One bridge run from its seed's stored query phase."""
     first = Query(query["recalls"], {config.scorer: query[f"score_{config.scorer}"]})
-    return run(config, first=first)
+    return run(config, _dataset(config.dataset, config.root), first)
 
 
 class LocalExecutor:
@@ -217,7 +223,8 @@ def _check_same_settings(store: Store, config: SweepConfig) -> None:
                 raise ValueError(f"{store.directory} holds a sweep with {key} = {saved.get(key)!r}, "
                                  f"not {config.settings.get(key)!r}; use another output directory")
     else:
-        path.write_text(json.dumps(config.settings, sort_keys=True))
+        with replacing(path) as handle:
+            handle.write(json.dumps(config.settings, sort_keys=True).encode())
 
 
 def _kept_name(method: Method, density: float, seed: int) -> str:
@@ -229,7 +236,7 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     executor = executor or LocalExecutor()
     store = Store(directory)
     _check_same_settings(store, config)
-    load_dataset(config.settings.get("dataset", "digits"), config.settings.get("root"))  # fail before training
+    _dataset(config.settings.get("dataset", "digits"), config.settings.get("root"))  # fail before training
     todo = [run_ for run_ in config.runs() if run_[0] not in store.records]
     seeds = sorted({seed for _, _, _, seed in todo})
     scorers = {seed: tuple(sorted({m.scorer for _, m, _, s in todo if s == seed})) for seed in seeds}

@@ -96,12 +96,13 @@ def augment(x, key, flip: bool, shift: int):
     return x
 
 
-def _loss(model, params, others, x, y, mask, train):
+def _training_loss(model, params, others, x, y, mask):
+    """Masked mean cross-entropy in training mode, with the updated batch statistics."""
     variables = {"params": params, **others}
-    if "batch_stats" in others and train:
+    if "batch_stats" in others:
         (logits, _), updates = model.apply(variables, x, train=True, mutable=["batch_stats"])
     else:
-        (logits, _), updates = model.apply(variables, x, train=train), others
+        (logits, _), updates = model.apply(variables, x, train=True), others
     losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
     return jnp.sum(losses * mask) / jnp.maximum(jnp.sum(mask), 1), updates
 
@@ -113,8 +114,8 @@ def train_step(model, optimizer, state: TrainState, x, y, rows, weights, key, *,
     inputs = augment(x[rows], key, flip, shift) if (flip or shift) else x[rows]
     params = state.variables["params"]
     others = {k: v for k, v in state.variables.items() if k != "params"}
-    gradient_fn = jax.grad(functools.partial(_loss, model), has_aux=True)
-    grads, updates = gradient_fn(params, others, inputs, y[rows], weights, True)
+    gradient_fn = jax.grad(functools.partial(_training_loss, model), has_aux=True)
+    grads, updates = gradient_fn(params, others, inputs, y[rows], weights)
     changes, opt_state = optimizer.update(grads, state.opt_state, params)
     return TrainState({"params": optax.apply_updates(params, changes), **updates}, opt_state)
 
