@@ -4,7 +4,9 @@ Random pruning inside classes only changes the training priors (THEORY.md 1.3), 
 limit a policy is the training priors it produces at dataset density d, and its class
 risks are those of the population rule trained at those priors.  The class quotas come
 from :func:`gmm_theory.allocate.water_fill` with the class priors as capacities and d as the
-budget: the same allocator the Monte Carlo engine and the CNN bridge call.
+budget: the same allocator the Monte Carlo engine and the CNN bridge call.  The DRoP
+policies take any map from training priors to class risks, so the K-class model
+(:mod:`gmm_theory.multiclass.allocators`) runs the same code.
 
 - ``stratified``: the data's own priors;
 - ``drop``: one DRoP step (paper, Algorithm 1): quotas proportional to the class errors of
@@ -17,6 +19,8 @@ budget: the same allocator the Monte Carlo engine and the CNN bridge call.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import jax
 import numpy as np
@@ -55,41 +59,55 @@ def trained_class_risks(mixture: TwoClassMixture, training_priors, fit: str = "t
     return linear_class_risks(mixture, *rule)
 
 
-def _realised_priors(mixture: TwoClassMixture, density: float, weights, semantics: str) -> np.ndarray:
-    """Training priors of the allocator's quotas at dataset density ``density``."""
-    quotas = water_fill(np.asarray(mixture.priors), weights, density, semantics)
+def realised_priors(data_priors, density: float, weights, semantics: str) -> np.ndarray:
+    """Training priors of the allocator's quotas at dataset density ``density``, with the
+    data's class priors as capacities (n -> infinity)."""
+    quotas = water_fill(np.asarray(data_priors), weights, density, semantics)
     return quotas / quotas.sum()
 
 
-def _errors(mixture: TwoClassMixture, training_priors, fit: str) -> np.ndarray:
-    return np.asarray(trained_class_risks(mixture, np.asarray(training_priors), fit))
+def one_step_drop_priors(risks_at: Callable, data_priors, density: float, semantics: str = "density") -> np.ndarray:
+    """One DRoP step (paper, Algorithm 1) for any model: quotas proportional to the class
+    risks ``risks_at(data_priors)`` of the rule trained on the full data."""
+    return realised_priors(data_priors, density, risks_at(np.asarray(data_priors)), semantics)
+
+
+def iterated_drop_trajectory(risks_at: Callable, data_priors, density: float, *, rounds: int = 30,
+                             step: float = 0.5) -> np.ndarray:
+    """Training priors (rounds + 1, K) of iterated DRoP for any model, round 0 being the data's.
+
+    Each round measures the class risks ``risks_at(priors)`` of the rule trained at the
+    current training priors, applies :func:`gmm_theory.allocate.iterated_drop_update` to the
+    target priors and realises them at density d (count semantics), as the Monte Carlo
+    policy does.
+    """
+    target = np.asarray(data_priors, dtype=np.float64)
+    trajectory = [target]
+    for _ in range(rounds):
+        target = iterated_drop_update(target, risks_at(trajectory[-1]), step=step)
+        trajectory.append(realised_priors(data_priors, density, target, "count"))
+    return np.array(trajectory)
+
+
+def _risks_at(mixture: TwoClassMixture, fit: str) -> Callable:
+    return lambda training_priors: np.asarray(trained_class_risks(mixture, np.asarray(training_priors), fit))
 
 
 def drop_priors(mixture: TwoClassMixture, density: float, *, semantics: str = "density",
                 fit: str = "threshold") -> np.ndarray:
     """Training priors of one DRoP step: quotas proportional to the full-data class errors."""
-    return _realised_priors(mixture, density, _errors(mixture, mixture.priors, fit), semantics)
+    return one_step_drop_priors(_risks_at(mixture, fit), mixture.priors, density, semantics)
 
 
 def iterated_drop_priors(mixture: TwoClassMixture, density: float, *, rounds: int = 30, step: float = 0.5,
                          fit: str = "threshold") -> np.ndarray:
-    """Training priors (rounds + 1, 2) of iterated DRoP, round 0 being the data's priors.
-
-    Each round measures the class errors of the rule trained at the current training
-    priors, applies :func:`gmm_theory.allocate.iterated_drop_update` to the target priors
-    and realises them at density d (count semantics), as the Monte Carlo policy does.
-    """
-    target = np.asarray(mixture.priors, dtype=np.float64)
-    trajectory = [target]
-    for _ in range(rounds):
-        target = iterated_drop_update(target, _errors(mixture, trajectory[-1], fit), step=step)
-        trajectory.append(_realised_priors(mixture, density, target, "count"))
-    return np.array(trajectory)
+    """Training priors (rounds + 1, 2) of iterated DRoP (:func:`iterated_drop_trajectory`)."""
+    return iterated_drop_trajectory(_risks_at(mixture, fit), mixture.priors, density, rounds=rounds, step=step)
 
 
 def optimal_quota_priors(mixture: TwoClassMixture, density: float) -> np.ndarray:
     """The worst-class optimal training priors, capped by what density d can realise."""
-    return _realised_priors(mixture, density, np.asarray(worst_class_optimal_priors(mixture)), "count")
+    return realised_priors(mixture.priors, density, np.asarray(worst_class_optimal_priors(mixture)), "count")
 
 
 def ssp_margin(mixture: TwoClassMixture, density: float) -> float:
