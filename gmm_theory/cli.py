@@ -180,6 +180,30 @@ def _figures(args) -> dict:
     return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}
 
 
+def _multiclass(args) -> dict:
+    import jax
+
+    from gmm_theory.multiclass.allocators import Quadrature, allocate_model
+    from gmm_theory.multiclass.mixture import random_mixture
+
+    mixture = random_mixture(args.seed, args.k, args.dim, separation=args.separation,
+                             heterogeneity=args.heterogeneity)
+    quadrature = Quadrature(jax.random.key(args.seed), _positive_int("--points", str(args.points)))
+    allocated = allocate_model(mixture, args.density, quadrature, classifier=args.classifier)
+    return {
+        "mixture": {"k": args.k, "dim": args.dim, "seed": args.seed, "separation": args.separation,
+                    "heterogeneity": args.heterogeneity, "class_stds": mixture.covariances[:, 0, 0] ** 0.5,
+                    "priors": mixture.priors},
+        "classifier": args.classifier,
+        "density": args.density,
+        "allocators": {name: {"priors": result.priors[0], "class_risks": result.class_risks[0],
+                              "worst_class_risk": float(result.worst_class_risk()[0]),
+                              "average_risk": float(result.average_risk(mixture.priors)[0]),
+                              "max_error_bound": float(result.bounds.max())}
+                       for name, result in allocated.items()},
+    }
+
+
 def _bridge(args) -> dict:
     import json
     from pathlib import Path
@@ -285,6 +309,17 @@ def _build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     figs.set_defaults(run=_figures)
 
+    multi = commands.add_parser("multiclass", help="allocators compared on a random K-class mixture in d dimensions")
+    multi.add_argument("--k", type=int, default=10, help="number of classes")
+    multi.add_argument("--dim", type=int, default=32, help="dimension d")
+    multi.add_argument("--seed", type=int, default=0, help="seed of the mixture and the quadrature")
+    multi.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
+    multi.add_argument("--separation", type=float, default=4.0, help="typical distance between class means")
+    multi.add_argument("--heterogeneity", type=float, default=0.5, help="h: class stds exp(U(-h, h))")
+    multi.add_argument("--classifier", default="lda", choices=["lda", "least-squares"])
+    multi.add_argument("--points", type=int, default=1024, help="lattice points per orthant probability")
+    multi.set_defaults(run=_multiclass)
+
     bridge = commands.add_parser("bridge", help="prune a real dataset with the shared allocator and train a CNN")
     bridge.add_argument("--dataset", default="digits",
                         help="digits, mnist1d, fashion-mnist, mnist, cifar10, cifar100, tinyimagenet or npz:PATH")
@@ -323,7 +358,7 @@ def _build_parser() -> argparse.ArgumentParser:
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, sim, figs, bridge, sweep, report, derive):
+    for command in (theory, alloc, sim, figs, multi, bridge, sweep, report, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -48,12 +48,14 @@ def equalise_risks(risks_at: Callable, initial_priors, *, steps: int = 200, step
     return MinimaxPriors(priors, risks, bounds, jnp.max(risks) - jnp.min(risks))
 
 
-@functools.partial(jax.jit, static_argnames=("steps", "points", "shifts"))
-def minimax_priors(mixture: KClassMixture, key, *, steps: int = 200, step: float = 0.5, points: int = 2048,
-                   shifts: int = 8) -> MinimaxPriors:
-    """Worst-class optimal training priors of the LDA rule on ``mixture``."""
+@functools.partial(jax.jit, static_argnames=("classifier", "steps", "points", "shifts"))
+def minimax_priors(mixture: KClassMixture, key, *, classifier: Callable = lda_classifier, steps: int = 200,
+                   step: float = 0.5, points: int = 2048, shifts: int = 8) -> MinimaxPriors:
+    """Worst-class optimal training priors on ``mixture`` of ``classifier`` (a function of the
+    training mixture returning a :class:`~gmm_theory.multiclass.classifiers.LinearClassifier`;
+    the LDA rule by default)."""
 
     def risks_at(priors):
-        return class_risks(mixture, lda_classifier(mixture.with_priors(priors)), key, points, shifts)
+        return class_risks(mixture, classifier(mixture.with_priors(priors)), key, points, shifts)
 
     return equalise_risks(risks_at, mixture.priors, steps=steps, step=step)

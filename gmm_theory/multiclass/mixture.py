@@ -125,3 +125,25 @@ def sample(mixture: KClassMixture, key: jax.Array, n: int) -> tuple[jax.Array, j
     y = jax.random.categorical(label_key, jnp.log(mixture.priors), shape=(n,)).astype(jnp.int32)
     z = jax.random.normal(noise_key, (n, mixture.dimension), dtype=mixture.means.dtype)
     return mixture.means[y] + jnp.einsum("nij,nj->ni", mixture.cholesky[y], z), y
+
+
+def random_mixture(seed: int, num_classes: int, dimension: int, *, separation: float = 4.0,
+                   heterogeneity: float = 0.5, priors=None) -> KClassMixture:
+    """A random K-class mixture with isotropic classes of unequal spread.
+
+    Means mu_k ~ N(0, separation^2 / (2 d) I_d), so the expected squared distance between two
+    means is separation^2; class k has covariance sigma_k^2 I_d with ln sigma_k ~ U(-h, h),
+    h = ``heterogeneity`` (0 gives equal covariances, where LDA is the Bayes rule).  Priors
+    are uniform unless given.  The same ``seed`` gives the same mixture.
+    """
+    if num_classes < 2 or dimension < 1:
+        raise ValueError(f"num_classes must be >= 2 and dimension >= 1, got {num_classes} and {dimension}")
+    if not (np.isfinite(separation) and separation > 0):
+        raise ValueError(f"separation must be positive and finite, got {separation}")
+    if not (np.isfinite(heterogeneity) and heterogeneity >= 0):
+        raise ValueError(f"heterogeneity must be non-negative and finite, got {heterogeneity}")
+    rng = np.random.default_rng(seed)
+    means = separation / np.sqrt(2 * dimension) * rng.normal(size=(num_classes, dimension))
+    stds = np.exp(heterogeneity * rng.uniform(-1, 1, size=num_classes))
+    priors = np.full(num_classes, 1 / num_classes) if priors is None else priors
+    return KClassMixture(means, stds**2, priors)
