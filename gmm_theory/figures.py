@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure
 from gmm_theory._io import replacing
 from gmm_theory.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.curves import color_for
+from gmm_theory.drawn import Drawn
 from gmm_theory.landscape import (
     allocations_for_priors,
     best_allocations,
@@ -54,13 +54,6 @@ from gmm_theory.simulate import (
 CLASS_COLORS = ("tab:blue", "tab:orange")
 AVERAGE_COLOR = "tab:gray"
 WORST_COLOR = "black"
-
-
-class Drawn(NamedTuple):
-    """A figure and the arrays it shows."""
-
-    figure: Figure
-    data: dict
 
 
 def _float64(function):

@@ -61,3 +61,39 @@ def test_with_the_two_class_threshold_rule_it_finds_the_std_proportional_priors(
     solution = equalise_risks(risks_at, paper.priors, steps=100)
     np.testing.assert_allclose(solution.priors, [0.25, 0.75], atol=1e-9)
     np.testing.assert_allclose(solution.risks, stats.norm.cdf(-1.0), atol=1e-12)
+
+
+@pytest.mark.parametrize("caps", [np.ones(4), np.array([0.2, 0.6, 0.6, 0.6])])
+def test_realisable_minimax_matches_an_epigraph_solve_by_scipy(caps):
+    from scipy import optimize
+
+    from gmm_theory.multiclass.minimax import realisable_minimax
+
+    scale, rate = np.array([0.9, 0.5, 0.7, 0.3]), np.array([3.0, 5.0, 2.0, 4.0])
+
+    def risks_at(p):
+        return scale * np.exp(-rate * np.asarray(p))
+
+    def jacobian_at(p):
+        return np.diag(-rate * risks_at(p))
+
+    start = np.array([0.2, 0.8 / 3, 0.8 / 3, 0.8 / 3])
+    solution = realisable_minimax(risks_at, jacobian_at, start, caps)
+    # Independent: min t s.t. R_k(p) <= t, sum p = 1, 0 <= p <= caps, by SLSQP.
+    reference = optimize.minimize(
+        lambda z: z[-1], np.r_[start, 1.0], method="SLSQP",
+        constraints=[{"type": "ineq", "fun": lambda z: z[-1] - risks_at(z[:4])},
+                     {"type": "eq", "fun": lambda z: z[:4].sum() - 1}],
+        bounds=[(0, c) for c in caps] + [(None, None)], options={"ftol": 1e-12, "maxiter": 500})
+    assert reference.success
+    assert solution.risks.max() == pytest.approx(reference.x[-1], abs=1e-7)
+    np.testing.assert_allclose(solution.priors, reference.x[:4], atol=1e-5)
+    assert solution.gap < 1e-7
+    assert np.all(solution.priors <= caps + 1e-12)
+
+
+def test_realisable_minimax_rejects_a_start_above_the_caps():
+    from gmm_theory.multiclass.minimax import realisable_minimax
+
+    with pytest.raises(ValueError, match="start"):
+        realisable_minimax(lambda p: p, lambda p: np.eye(2), [0.5, 0.5], [0.4, 1.0])

@@ -3,24 +3,28 @@
 Random pruning inside classes only changes the training priors, so an allocator at dataset
 density d is the training priors it realises, and its class risks are those of the linear
 classifier trained at those priors, on the mixture's own (test) law.  Quotas come from the
-shared allocator (:func:`gmm_theory.limits.realised_priors`, i.e.
-:func:`gmm_theory.allocate.water_fill` with the class priors as capacities), and the DRoP
-policies run the same code as the two-class limits (:mod:`gmm_theory.limits`):
+shared allocator (:func:`gmm_theory.allocate.water_fill` with the class priors as
+capacities), and the DRoP policies run the same code as the two-class limits
+(:mod:`gmm_theory.limits`):
 
 - ``stratified``: the data's own priors;
 - ``drop-density``: one DRoP step, kept *fraction* proportional to the full-data class risk
   (the paper's Algorithm 1);
 - ``drop-count``: one DRoP step, kept *number* proportional to it (the official code);
-- ``iterated-drop``: rounds of ``pi <- pi R**step / Z``, each realised at density d;
-- ``adjusted``: one query, then the worst-class optimal *logit adjustment* of the query rule:
-  the priors pi' minimising max_k R_k of the scores W x + b + ln(pi' / pi) of the rule
-  trained on the full data (Menon et al., ICLR 2021, for the adjustment).  For the LDA rule
-  with equal class covariances the adjusted rule is the LDA rule trained at pi', so this is
-  the optimum from a single query; otherwise it approximates it;
-- ``optimal``: the worst-class optimal training priors (:func:`gmm_theory.multiclass.minimax.minimax_priors`).
+- ``iterated-drop``: rounds (10 by default, damped by step 0.5) of ``pi <- pi R**step / Z``,
+  each with a new query rule trained at the realised priors;
+- ``adjusted`` (new): one query, then the worst-class optimal realisable *logit adjustment*
+  of the query rule: the scores W x + b + ln(pi' / pi) of the rule trained on the full
+  data, with pi' found by the solver of ``optimal`` on these adjusted risks (Menon et al.,
+  ICLR 2021, for logit adjustment).  For the LDA rule with equal class
+  covariances the adjusted rule *is* the LDA rule trained at pi', so one query reaches the
+  optimum; with unequal covariances the pooled covariance, and so W, also move with pi';
+- ``optimal``: the worst-class optimal realisable priors (d pi'_k <= pi_k), :func:`optimal_priors`.
+  When no class is capped they equalise the class risks, as
+  :func:`gmm_theory.multiclass.minimax.minimax_priors`.
 
-Targets of ``adjusted`` and ``optimal`` are realised in count semantics, capped by what
-density d allows.
+Realisation always goes through the shared allocator in count semantics
+(:func:`gmm_theory.limits.realised_priors`), the projection onto what density d allows.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
-from gmm_theory.limits import iterated_drop_trajectory, one_step_drop_priors, realised_priors
+from gmm_theory.limits import iterated_drop_trajectory, one_step_drop_priors
 from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier, least_squares_classifier
-from gmm_theory.multiclass.minimax import equalise_risks, minimax_priors
+from gmm_theory.multiclass.minimax import RealisableMinimax, realisable_minimax
 from gmm_theory.multiclass.mixture import KClassMixture
 from gmm_theory.multiclass.risk import class_risks
 
@@ -73,53 +77,68 @@ def _check_choice(name: str, value: str, allowed) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
+def _rule(mixture, training_priors, classifier: str, query_rule: LinearClassifier | None) -> LinearClassifier:
+    """The classifier trained at ``training_priors``, or, given the full-data ``query_rule``,
+    its logit adjustment by ln(pi' / pi)."""
+    if query_rule is None:
+        return CLASSIFIERS[classifier](mixture.with_priors(training_priors))
+    shift = jnp.log(training_priors) - jnp.log(mixture.priors)
+    return LinearClassifier(query_rule.weights, query_rule.biases + shift)
+
+
 @functools.partial(jax.jit, static_argnames=("classifier", "points", "shifts"))
-def _trained_risks(mixture, training_priors, key, classifier, points, shifts):
-    rule = CLASSIFIERS[classifier](mixture.with_priors(training_priors))
-    return class_risks(mixture, rule, key, points, shifts)
+def _risks(mixture, training_priors, key, classifier, points, shifts, query_rule=None):
+    return class_risks(mixture, _rule(mixture, training_priors, classifier, query_rule), key, points, shifts)
 
 
-@functools.partial(jax.jit, static_argnames=("points", "shifts"))
-def _adjusted_risks(mixture, rule: LinearClassifier, shift, key, points, shifts):
-    return class_risks(mixture, LinearClassifier(rule.weights, rule.biases + shift), key, points, shifts)
+@functools.partial(jax.jit, static_argnames=("classifier", "points", "shifts"))
+def _risk_jacobian(mixture, training_priors, key, classifier, points, shifts, query_rule=None):
+    """dR_k / dpi'_j (K, K), forward mode through the rule and the quadrature."""
+    return jax.jacfwd(lambda p: _risks(mixture, p, key, classifier, points, shifts, query_rule)[0])(training_priors)
 
 
 def trained_class_risks(mixture: KClassMixture, training_priors, quadrature: Quadrature,
                         classifier: str = "lda") -> tuple[np.ndarray, np.ndarray]:
     """Class risks (K,) on ``mixture`` and their error bounds of ``classifier`` trained on the
     same class laws with priors ``training_priors``."""
-    risks, bounds = _trained_risks(mixture, jnp.asarray(training_priors), quadrature.key, classifier,
-                                   quadrature.points, quadrature.shifts)
+    risks, bounds = _risks(mixture, jnp.asarray(training_priors), *_quadrature_args(quadrature, classifier))
     return np.asarray(risks), np.asarray(bounds)
 
 
-def adjusted_priors(mixture: KClassMixture, quadrature: Quadrature, classifier: str = "lda", *,
-                    steps: int = 200, step: float = 0.5) -> np.ndarray:
-    """Target priors of ``adjusted``: the worst-class optimal logit adjustment ln(pi'/pi) of
-    the rule trained on the full data (:func:`gmm_theory.multiclass.minimax.equalise_risks`)."""
-    rule = CLASSIFIERS[classifier](mixture)
-    log_priors = jnp.log(mixture.priors)
+def _quadrature_args(quadrature: Quadrature, classifier: str) -> tuple:
+    return quadrature.key, classifier, quadrature.points, quadrature.shifts
+
+
+def optimal_priors(mixture: KClassMixture, density: float, quadrature: Quadrature, classifier: str = "lda", *,
+                   adjust: bool = False, rounds: int = 200) -> RealisableMinimax:
+    """The realisable worst-class optimal training priors at density d (d pi'_k <= pi_k) of
+    the classifier trained at them or, with ``adjust``, of the logit-adjusted full-data rule.
+
+    Iterated DRoP run to its fixed point (``rounds`` at step 0.5) starts
+    :func:`gmm_theory.multiclass.minimax.realisable_minimax`, which certifies it, or moves
+    on from it when a capped class is the worst.
+    """
+    data_priors = np.asarray(mixture.priors)
+    args = (*_quadrature_args(quadrature, classifier), CLASSIFIERS[classifier](mixture) if adjust else None)
 
     def risks_at(priors):
-        return _adjusted_risks(mixture, rule, jnp.log(priors) - log_priors, *quadrature)
+        return np.asarray(_risks(mixture, jnp.asarray(priors), *args)[0])
 
-    return np.asarray(equalise_risks(risks_at, mixture.priors, steps=steps, step=step).priors)
+    def jacobian_at(priors):
+        return _risk_jacobian(mixture, jnp.asarray(priors), *args)
 
-
-def optimal_priors(mixture: KClassMixture, quadrature: Quadrature, classifier: str = "lda", *,
-                   steps: int = 200, step: float = 0.5) -> np.ndarray:
-    """Target priors of ``optimal``: the worst-class optimal training priors."""
-    return np.asarray(minimax_priors(mixture, quadrature.key, classifier=CLASSIFIERS[classifier], steps=steps,
-                                     step=step, points=quadrature.points, shifts=quadrature.shifts).priors)
+    start = iterated_drop_trajectory(risks_at, data_priors, density, rounds=rounds, step=0.5)[-1]
+    return realisable_minimax(risks_at, jacobian_at, start, data_priors / density)
 
 
 def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *, classifier: str = "lda",
-                   allocators=ALLOCATORS, rounds: int = 30, step: float = 0.5,
-                   steps: int = 200) -> dict[str, Allocated]:
+                   allocators=ALLOCATORS, rounds: int = 10, step: float = 0.5,
+                   solver_rounds: int = 200) -> dict[str, Allocated]:
     """Every allocator's training priors and class risks at each density (D,).
 
-    ``rounds`` and ``step`` drive iterated DRoP; ``steps`` (and ``step``) the minimax solver
-    of ``adjusted`` and ``optimal``, whose targets are computed once for all densities.
+    ``rounds`` and ``step`` are iterated DRoP's (one query model per round, as on real data);
+    ``solver_rounds`` those that start the solver of ``adjusted`` and ``optimal``
+    (:func:`optimal_priors`).
     """
     _check_choice("classifier", classifier, tuple(CLASSIFIERS))
     for name in allocators:
@@ -130,9 +149,6 @@ def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *,
     def risks_at(priors):
         return trained_class_risks(mixture, priors, quadrature, classifier)[0]
 
-    targets = {name: solve(mixture, quadrature, classifier, steps=steps, step=step)
-               for name, solve in (("adjusted", adjusted_priors), ("optimal", optimal_priors)) if name in allocators}
-
     def priors_at(name, density):
         if name == "stratified":
             return data_priors
@@ -140,7 +156,8 @@ def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *,
             return one_step_drop_priors(risks_at, data_priors, density, semantics=name.removeprefix("drop-"))
         if name == "iterated-drop":
             return iterated_drop_trajectory(risks_at, data_priors, density, rounds=rounds, step=step)[-1]
-        return realised_priors(data_priors, density, targets[name], "count")
+        return optimal_priors(mixture, density, quadrature, classifier, adjust=name == "adjusted",
+                              rounds=solver_rounds).priors
 
     results = {}
     for name in allocators:
@@ -148,3 +165,11 @@ def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *,
         risks, bounds = zip(*(trained_class_risks(mixture, p, quadrature, classifier) for p in priors))
         results[name] = Allocated(priors, np.array(risks), np.array(bounds))
     return results
+
+
+def worst_class_regrets(mixture: KClassMixture, density: float, quadrature: Quadrature, *,
+                        classifier: str = "lda", **options) -> dict[str, float]:
+    """Each allocator's worst-class risk minus that of ``optimal`` at ``density``."""
+    allocated = allocate_model(mixture, [density], quadrature, classifier=classifier, **options)
+    best = float(allocated["optimal"].worst_class_risk()[0])
+    return {name: float(result.worst_class_risk()[0]) - best for name, result in allocated.items() if name != "optimal"}

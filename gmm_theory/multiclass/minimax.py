@@ -9,6 +9,9 @@ the minimax point when each risk decreases in its own prior (as for LDA, whose t
 priors enter only through the biases ln pi'_k).  Risks are computed with one fixed key
 (common random numbers), so the iteration is deterministic.  The certificate is the spread
 max_k R_k - min_k R_k at the solution.
+
+Pruning can only realise priors with d pi'_k <= pi_k; :func:`realisable_minimax` solves the
+problem on that set, where the worst class may be a capped one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from scipy import optimize
 
 from gmm_theory.multiclass.classifiers import lda_classifier
 from gmm_theory.multiclass.mixture import KClassMixture
@@ -59,3 +64,54 @@ def minimax_priors(mixture: KClassMixture, key, *, classifier: Callable = lda_cl
         return class_risks(mixture, classifier(mixture.with_priors(priors)), key, points, shifts)
 
     return equalise_risks(risks_at, mixture.priors, steps=steps, step=step)
+
+
+class RealisableMinimax(NamedTuple):
+    """Training priors (K,) minimising the worst class risk over the realisable set, their class
+    risks (K,), and the certificate ``gap``: how much the linearised problem at the solution
+    could still lower the worst risk (0 at a first-order KKT point)."""
+
+    priors: np.ndarray
+    risks: np.ndarray
+    gap: float
+
+
+def realisable_minimax(risks_at: Callable, jacobian_at: Callable, start, caps, *, iterations: int = 100,
+                       radius: float = 0.5, tolerance: float = 1e-7) -> RealisableMinimax:
+    """min over {pi' in the simplex, pi'_k <= caps_k} of max_k R_k(pi') by sequential linear
+    programming with a trust region, from the realisable priors ``start``.
+
+    Each step solves, with J = dR/dpi' (``jacobian_at``), the linear program
+        min_{delta, t} t   s.t.  R + J delta <= t,  sum delta = 0,  0 <= pi' + delta <= caps,
+                               |delta_k| <= radius pi'_k
+    (scipy's HiGHS), accepts the step when the true worst risk falls by at least a quarter of
+    the predicted fall (doubling the radius) and halves the radius otherwise.  The relative
+    trust region keeps every prior positive.  The fixed point of iterated DRoP is such a KKT
+    point when no class is capped; when a capped class has the largest risk it is not, and
+    this solver moves the other classes' priors to lower it.
+    """
+    priors = np.asarray(start, dtype=np.float64)
+    caps = np.asarray(caps, dtype=np.float64)
+    if np.any(priors <= 0) or np.any(priors > caps * (1 + 1e-12)) or not np.isclose(priors.sum(), 1.0):
+        raise ValueError(f"start must be positive priors summing to 1 with start <= caps, got {priors}")
+    risks = np.asarray(risks_at(priors))
+    k = priors.size
+    gap = np.inf
+    for _ in range(iterations):
+        jacobian = np.asarray(jacobian_at(priors))
+        bounds = [(max(-radius * p, -p), min(radius * p, c - p)) for p, c in zip(priors, caps)]
+        program = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.c_[jacobian, -np.ones(k)], b_ub=-risks,
+                                   A_eq=np.r_[np.ones(k), 0.0][None], b_eq=[0.0], bounds=bounds + [(None, None)],
+                                   method="highs")
+        if program.status != 0:
+            raise RuntimeError(f"the linear program of the minimax step failed: {program.message}")
+        gap = risks.max() - program.x[-1]
+        if gap < tolerance:
+            break
+        trial = priors + program.x[:k]
+        trial_risks = np.asarray(risks_at(trial))
+        if risks.max() - trial_risks.max() >= 0.25 * gap:
+            priors, risks, radius = trial, trial_risks, min(2 * radius, 0.5)
+        else:
+            radius /= 2
+    return RealisableMinimax(priors, risks, float(gap))
