@@ -48,6 +48,12 @@ def check_probability_vector(name: str, array: np.ndarray, atol: float = 1e-9) -
         raise ValueError(f"{name} must sum to 1, got sum {total!r}")
 
 
+def check_count(name: str, value, minimum: int = 1) -> None:
+    """A ``ValueError`` naming ``name`` unless ``value`` is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
 def as_density(name: str, value) -> float:
     """A dataset density in (0, 1] as a float, or a ``ValueError`` naming ``name``."""
     density = float(value)

@@ -76,12 +76,6 @@ def least_squares_classifier(mixture: KClassMixture) -> LinearClassifier:
     return LinearClassifier(weights, priors - weights @ mean)
 
 
-def _check_count(name: str, value, minimum: int = 1) -> None:
-    """A ``ValueError`` naming ``name`` unless ``value`` is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 def _standard_normals(key, samples: int, dimension: int, dtype) -> jax.Array:
     """``samples`` points z in R^d, antithetic, with sample mean 0 and second moment I."""
     half = jax.random.normal(key, (samples // 2, dimension), dtype)
@@ -155,10 +149,10 @@ def _fit_logistic(mixture: KClassMixture, key, ridge, tolerance, max_steps, samp
 
 
 def _check_logistic_arguments(mixture, samples, ridge, tolerance, max_steps) -> None:
-    _check_count("samples", samples, 2 * mixture.means.shape[1])
+    _checks.check_count("samples", samples, 2 * mixture.means.shape[1])
     if samples % 2:
         raise ValueError(f"samples must be even (antithetic pairs), got {samples}")
-    _check_count("max_steps", max_steps)
+    _checks.check_count("max_steps", max_steps)
     if _checks.is_concrete(mixture.priors):
         priors = _checks.as_float_vector("mixture.priors", mixture.priors, mixture.means.shape[0])
         _checks.check_probability_vector("mixture.priors", priors)

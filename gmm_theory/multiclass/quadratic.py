@@ -20,7 +20,6 @@ import jax
 import jax.numpy as jnp
 
 from gmm_theory import _checks
-from gmm_theory.multiclass.classifiers import _check_count
 from gmm_theory.multiclass.mixture import KClassMixture
 
 
@@ -65,8 +64,8 @@ def quadratic_class_risks(mixture: KClassMixture, training_priors, key, samples:
     classified ``batch_size`` at a time, which bounds memory to about K * batch_size * d
     floats.  Works under ``jax.jit`` (``samples`` and ``batch_size`` static) and ``jax.vmap``.
     """
-    _check_count("samples", samples)
-    _check_count("batch_size", batch_size)
+    _checks.check_count("samples", samples)
+    _checks.check_count("batch_size", batch_size)
     if _checks.is_concrete(training_priors):
         priors = _checks.as_float_vector("training_priors", training_priors, mixture.means.shape[0])
         _checks.check_probability_vector("training_priors", priors)
