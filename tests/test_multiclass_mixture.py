@@ -107,3 +107,64 @@ def test_two_class_least_squares_is_the_one_dimensional_threshold():
     slope = float(rule.weights[1, 0] - rule.weights[0, 0])
     threshold = -float(rule.biases[1] - rule.biases[0]) / slope
     assert threshold == pytest.approx(float(least_squares_threshold(TwoClassMixture(means, stds, priors))), abs=1e-12)
+
+
+def test_fit_mixture_recovers_a_known_mixture_from_a_large_sample():
+    from gmm_theory.multiclass.mixture import fit_mixture
+
+    rng = np.random.default_rng(5)
+    truth = KClassMixture(rng.normal(size=(3, 4)), [_random_spd(rng, 4) for _ in range(3)], [0.5, 0.3, 0.2])
+    x, y = map(np.asarray, sample(truth, jax.random.key(0), 200_000))
+    fitted = fit_mixture(x, y, shrinkage=0.0)
+    # All 4 principal directions keep the space; fitted parameters are then those of the
+    # data in a rotated frame: compare rotation-invariant quantities.
+    np.testing.assert_allclose(fitted.priors, np.bincount(y) / y.size)
+    np.testing.assert_allclose(np.asarray(truth.priors), fitted.priors, atol=5 * np.sqrt(0.25 / y.size))
+    true_gaps = np.linalg.norm(np.asarray(truth.means)[:, None] - np.asarray(truth.means)[None], axis=-1)
+    fitted_gaps = np.linalg.norm(np.asarray(fitted.means)[:, None] - np.asarray(fitted.means)[None], axis=-1)
+    np.testing.assert_allclose(fitted_gaps, true_gaps, atol=0.03)
+    for k in range(3):
+        np.testing.assert_allclose(np.linalg.eigvalsh(fitted.covariances[k]),
+                                   np.linalg.eigvalsh(truth.covariances[k]), rtol=0.03)
+
+
+def test_fit_mixture_shrinks_and_projects():
+    from gmm_theory.multiclass.mixture import fit_mixture
+
+    rng = np.random.default_rng(6)
+    features = rng.normal(size=(60, 10)) * np.arange(1, 11)
+    labels = np.repeat([0, 1, 2], 20)
+    fitted = fit_mixture(features, labels, components=3, shrinkage=1.0)
+    assert fitted.means.shape == (3, 3)
+    # Full shrinkage leaves tr(S_k) / m times the identity.
+    for k, covariance in enumerate(np.asarray(fitted.covariances)):
+        np.testing.assert_allclose(covariance, np.trace(covariance) / 3 * np.eye(3), atol=1e-12)
+    # The class means are those of scikit-learn's 3-component PCA scores (up to the signs of
+    # the components, so compare distances between means).
+    from sklearn.decomposition import PCA
+
+    scores = PCA(3).fit_transform(features)
+    expected = np.array([scores[labels == k].mean(axis=0) for k in range(3)])
+
+    def distances(means):
+        return np.linalg.norm(means[:, None] - means[None], axis=-1)
+
+    np.testing.assert_allclose(distances(np.asarray(fitted.means)), distances(expected), atol=1e-10)
+
+
+@pytest.mark.parametrize(("options", "message"), [({"components": 0}, "components"),
+                                                 ({"components": 11}, "components"),
+                                                 ({"shrinkage": 1.5}, "shrinkage")])
+def test_fit_mixture_bad_input_names_the_parameter(options, message):
+    from gmm_theory.multiclass.mixture import fit_mixture
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=message):
+        fit_mixture(rng.normal(size=(30, 10)), np.repeat([0, 1, 2], 10), **options)
+
+
+def test_fit_mixture_needs_two_samples_in_every_class():
+    from gmm_theory.multiclass.mixture import fit_mixture
+
+    with pytest.raises(ValueError, match="class 1"):
+        fit_mixture(np.random.default_rng(0).normal(size=(5, 2)), np.array([0, 0, 2, 2, 2]))

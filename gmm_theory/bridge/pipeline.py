@@ -177,7 +177,8 @@ def _sizes(y, classes: int) -> np.ndarray:
     return np.bincount(np.asarray(y), minlength=classes)
 
 
-def _setup(config: BridgeConfig, dataset: Dataset | None):
+def prepare(config: BridgeConfig, dataset: Dataset | None):
+    """The dataset (loaded unless given), the model and the device arrays of a run."""
     dataset = dataset or load_dataset(config.dataset, config.root)
     model = make_model(config.model, dataset.num_classes, dataset.input_shape, bf16=config.bf16, width=config.width)
     arrays = _Arrays(jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train), jnp.asarray(dataset.x_val),
@@ -185,16 +186,17 @@ def _setup(config: BridgeConfig, dataset: Dataset | None):
     return dataset, model, arrays
 
 
-def _selection_key(config: BridgeConfig):
+def selection_key(config: BridgeConfig):
+    """The key of a run's query phases and selection."""
     return jax.random.fold_in(jax.random.key(config.seed), 1)
 
 
 def full_data_query(config: BridgeConfig, dataset: Dataset | None = None, scorers=None) -> Query:
     """The first query phase of :func:`run` (full training set, same keys) for several
     scorers at once, so runs that differ only in scorer, quoter or density can share it."""
-    dataset, model, arrays = _setup(config, dataset)
+    dataset, model, arrays = prepare(config, dataset)
     everything = np.arange(dataset.y_train.size)
-    return query(model, arrays, everything, config, jax.random.fold_in(_selection_key(config), 0),
+    return query(model, arrays, everything, config, jax.random.fold_in(selection_key(config), 0),
                  dataset.num_classes, scorers)
 
 
@@ -249,9 +251,9 @@ def run(config: BridgeConfig, dataset: Dataset | None = None,
     """Run the pipeline; returns the result (JSON-ready) and the kept training indices.
     ``first`` is :func:`full_data_query` of the same settings, when already computed."""
     start = time.perf_counter()
-    dataset, model, arrays = _setup(config, dataset)
+    dataset, model, arrays = prepare(config, dataset)
     classes = dataset.num_classes
-    kept, full_data_recalls = select(model, arrays, config, _selection_key(config), classes, first)
+    kept, full_data_recalls = select(model, arrays, config, selection_key(config), classes, first)
 
     recipe = config.recipe
     final = TrainConfig(epochs=pruned_epochs(config.epochs or recipe.epochs, config.density),

@@ -147,3 +147,37 @@ def random_mixture(seed: int, num_classes: int, dimension: int, *, separation: f
     stds = np.exp(heterogeneity * rng.uniform(-1, 1, size=num_classes))
     priors = np.full(num_classes, 1 / num_classes) if priors is None else priors
     return KClassMixture(means, stds**2, priors)
+
+
+def fit_mixture(features, labels, *, components: int | None = None, shrinkage: float = 0.1) -> KClassMixture:
+    """Gaussian class fits to ``features`` (n, p) with labels 0..K-1 (n,).
+
+    The features are centred and projected on their top ``components`` principal directions
+    (all p by default); in that space class k gets its sample mean, its sample covariance
+    shrunk towards a multiple of the identity, (1 - s) S_k + s tr(S_k) / m I with
+    s = ``shrinkage`` (Ledoit and Wolf, 2004, fixed intensity), and its frequency as prior.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    labels = np.asarray(labels)
+    if features.ndim != 2 or labels.shape != features.shape[:1]:
+        raise ValueError(f"features must be (n, p) and labels (n,), got {features.shape} and {labels.shape}")
+    if not np.all(np.isfinite(features)):
+        raise ValueError("features must be finite")
+    if not 0 <= shrinkage <= 1:
+        raise ValueError(f"shrinkage must lie in [0, 1], got {shrinkage}")
+    components = features.shape[1] if components is None else components
+    _checks.check_count("components", components)
+    if components > min(features.shape):
+        raise ValueError(f"components must be at most min(n, p) = {min(features.shape)}, got {components}")
+    counts = np.bincount(labels, minlength=int(labels.max()) + 1)
+    if np.any(counts < 2):
+        raise ValueError(f"every class needs at least 2 samples; class {int(np.argmin(counts))} has {counts.min()}")
+    centred = features - features.mean(axis=0)
+    directions = np.linalg.svd(centred, full_matrices=False)[2][:components]
+    projected = centred @ directions.T
+    means = np.array([projected[labels == k].mean(axis=0) for k in range(counts.size)])
+    sample = np.array([np.cov(projected[labels == k], rowvar=False).reshape(components, components)
+                       for k in range(counts.size)])
+    scale = np.trace(sample, axis1=1, axis2=2) / components
+    covariances = (1 - shrinkage) * sample + shrinkage * scale[:, None, None] * np.eye(components)
+    return KClassMixture(means, covariances, counts / counts.sum())
