@@ -186,9 +186,12 @@ def _multiclass(args) -> dict:
     from gmm_theory.multiclass.allocators import Quadrature, allocate_model
     from gmm_theory.multiclass.mixture import random_mixture
 
+    for name, value, minimum in (("--k", args.k, 2), ("--dim", args.dim, 1), ("--points", args.points, 2)):
+        if value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     mixture = random_mixture(args.seed, args.k, args.dim, separation=args.separation,
                              heterogeneity=args.heterogeneity)
-    quadrature = Quadrature(jax.random.key(args.seed), _positive_int("--points", str(args.points)))
+    quadrature = Quadrature(jax.random.key(args.seed), args.points)
     allocated = allocate_model(mixture, args.density, quadrature, classifier=args.classifier)
     return {
         "mixture": {"k": args.k, "dim": args.dim, "seed": args.seed, "separation": args.separation,

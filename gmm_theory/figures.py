@@ -29,6 +29,7 @@ from gmm_theory.landscape import (
     prior_curve,
 )
 from gmm_theory.limits import drop_priors, iterated_drop_priors
+from gmm_theory.multiclass import figures as multiclass
 from gmm_theory.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS, TwoClassMixture
 from gmm_theory.optimal import (
     risk_minimising_threshold,
@@ -386,6 +387,10 @@ FIGURES = {
     "risk_vs_density": risk_vs_density,
     "ratio_landscape": ratio_landscape,
     "drop_regret": drop_regret,
+    "multiclass_ternary": multiclass.multiclass_ternary,
+    "multiclass_regret": multiclass.multiclass_regret,
+    "allocators_vs_density": multiclass.allocators_vs_density,
+    "embedding_allocators": multiclass.embedding_allocators,
 }
 
 QUICK_OPTIONS = {
@@ -395,6 +400,11 @@ QUICK_OPTIONS = {
     "ratio_landscape": {"grid": 10, "path_densities": (0.3, 0.6, 0.9), "path_points": 41, "mc_path_points": 7,
                         "n": 400, "seeds": 8},
     "drop_regret": {"std_ratios": (1.0, 2.0, 5.0), "gaps": (0.5, 2.0, 4.0), "rounds": 10},
+    "multiclass_ternary": {"subdivisions": 12, "points": 128},
+    "multiclass_regret": {"class_counts": (2, 3), "heterogeneities": (0.0, 1.0), "dimension": 4, "num_classes": 3,
+                          "seeds": 2, "points": 64},
+    "allocators_vs_density": {"densities": (0.3, 0.7), "num_classes": 4, "dimension": 3, "points": 64},
+    "embedding_allocators": {"dataset": "digits", "epochs": 1, "components": 3, "densities": (0.5,), "points": 64},
 }
 
 

@@ -98,6 +98,10 @@ def test_allocate_stratified_keeps_class_balance(capsys):
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--errors", "0.1", "-0.2"], "errors"),
         (["allocate", "--sizes", "10", "10"], "--density"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--rule", "best"], "--rule"),
+        (["multiclass", "--k", "1"], "--k"),
+        (["multiclass", "--k", "3", "--dim", "2", "--density", "0"], "density"),
+        (["multiclass", "--separation", "-1"], "separation"),
+        (["multiclass", "--points", "0"], "--points"),
     ],
 )
 def test_bad_arguments_exit_nonzero_with_one_line_naming_the_parameter(argv, name, capsys):
@@ -148,3 +152,19 @@ def test_simulate_bad_arguments(argv, name, capsys):
     except SystemExit as exit:
         status = exit.code
     assert status == 2 and name in capsys.readouterr().err
+
+
+def test_multiclass_json_reports_every_allocator(capsys):
+    result = _run_json(capsys, "multiclass", "--k", "3", "--dim", "2", "--density", "0.4", "--points", "256")
+    assert result["mixture"]["k"] == 3 and result["density"] == 0.4
+    priors = np.array(result["mixture"]["priors"])
+    allocators = result["allocators"]
+    assert set(allocators) == {"stratified", "drop-density", "drop-count", "iterated-drop", "adjusted", "optimal"}
+    for report in allocators.values():
+        risks = np.array(report["class_risks"])
+        assert report["worst_class_risk"] == pytest.approx(risks.max())
+        assert report["average_risk"] == pytest.approx(risks @ priors)
+        assert np.sum(report["priors"]) == pytest.approx(1.0)
+        assert np.all(0.4 * np.array(report["priors"]) <= priors * (1 + 1e-9))  # realisable at the density
+    worst = {name: report["worst_class_risk"] for name, report in allocators.items()}
+    assert worst["optimal"] <= min(worst.values()) + 1e-9

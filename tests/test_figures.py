@@ -112,3 +112,33 @@ def test_cli_writes_the_full_set_of_figures(tmp_path, capsys):
     expected = sorted(f"{name}.{suffix}" for name in figures.FIGURES for suffix in ("png", "pdf"))
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
     assert '"written"' in capsys.readouterr().out
+
+
+def test_ternary_optimum_is_not_beaten_by_any_realisable_grid_point(drawn):
+    for panel in drawn["multiclass_ternary"].data.values():
+        grid_best = panel["worst"][panel["realisable"]].min()
+        assert panel["allocator_worst"]["optimal"] <= grid_best + 1e-9
+        assert all(panel["allocator_worst"]["optimal"] <= worst + 1e-9 for worst in panel["allocator_worst"].values())
+        np.testing.assert_allclose(panel["grid"].sum(axis=1), 1.0)
+
+
+def test_multiclass_regrets_are_nonnegative(drawn):
+    data = drawn["multiclass_regret"].data
+    for regrets in (data["regrets_by_k"], data["regrets_by_h"]):
+        for regret in regrets.values():
+            assert regret.shape == (2, 2) and np.all(regret >= -1e-6)
+
+
+def test_allocators_vs_density_realise_the_density(drawn):
+    data = drawn["allocators_vs_density"].data
+    for name in ("stratified", "drop-density", "optimal"):
+        priors = data[name]["priors"]
+        np.testing.assert_allclose(priors.sum(axis=1), 1.0)
+        # Realisable: the kept fraction d pi'_k / pi_k of every class is at most 1.
+        assert np.all(data["densities"][:, None] * priors <= 0.25 * (1 + 1e-9))
+
+
+def test_embedding_figure_reports_the_cnn_and_the_fitted_mixture(drawn):
+    data = drawn["embedding_allocators"].data
+    assert data["cnn_recalls"].shape == (10,) and data["mixture"].means.shape == (10, 3)
+    assert data["optimal"]["class_risks"].shape == (1, 10)
