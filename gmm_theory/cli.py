@@ -330,7 +330,8 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--model", default="auto", choices=["auto", "small-cnn", "vgg16", "resnet18"])
     bridge.add_argument("--scorer", default="random", help="within-class score: random, el2n, grand, forgetting, "
                         "dynamic-uncertainty, coreset, ssp, gmm-uncertainty")
-    bridge.add_argument("--quoter", default="drop", help="class quotas: stratified, drop, iterated-drop, none")
+    bridge.add_argument("--quoter", default="drop",
+                        help="class quotas: stratified, drop, iterated-drop, adjusted, none")
     bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     bridge.add_argument("--seed", type=int, default=0)
     bridge.add_argument("--query-inits", type=int, default=1, help="query models averaged")

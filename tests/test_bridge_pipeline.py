@@ -8,8 +8,8 @@ import pytest
 
 from gmm_theory.allocate import allocate
 from gmm_theory.bridge import datasets, scores
-from gmm_theory.bridge.pipeline import BridgeConfig, run
-from gmm_theory.bridge.select import budget, smoothed_errors
+from gmm_theory.bridge.pipeline import BridgeConfig, full_data_query, run
+from gmm_theory.bridge.select import adjusted_priors, budget, smoothed_errors
 from gmm_theory.cli import main
 
 
@@ -61,9 +61,30 @@ def test_iterated_drop_prunes_over_rounds_to_the_budget(float32, digits):
     assert result["kept"] == budget(digits.y_train.size, 0.4)
 
 
-def test_same_seed_same_result(float32, digits):
-    first, kept_first = _run(digits, scorer="grand", seed=3)
-    second, kept_second = _run(digits, scorer="grand", seed=3)
+def test_the_query_keeps_validation_log_probabilities_of_the_recalls_epoch(float32, digits):
+    found = full_data_query(BridgeConfig(epochs=3, progress=False), digits)
+    assert found.log_probabilities.shape == (digits.y_val.size, digits.num_classes)
+    np.testing.assert_allclose(np.exp(found.log_probabilities).sum(axis=1), 1, rtol=1e-5)
+    predictions = np.argmax(found.log_probabilities, axis=1)
+    recalls = [np.mean(predictions[digits.y_val == k] == k) for k in range(digits.num_classes)]
+    np.testing.assert_array_equal(recalls, found.recalls)
+
+
+def test_adjusted_quoter_keeps_counts_of_the_adjusted_priors(float32, digits):
+    config = BridgeConfig(quoter="adjusted", density=0.3, epochs=1, progress=False)
+    result, kept = run(config, digits)
+    _check_kept(result, kept, digits)
+    log_probabilities = full_data_query(config, digits).log_probabilities
+    targets = adjusted_priors(log_probabilities, digits.y_val, digits.class_sizes / digits.y_train.size, 0.3)
+    expected = allocate(digits.class_sizes, density=0.3, rule="weights", weights=targets, semantics="count")
+    assert result["kept_per_class"] == expected.counts.tolist() and result["kept"] == budget(digits.y_train.size, 0.3)
+    assert np.all(0.3 * targets <= digits.class_sizes / digits.y_train.size * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("quoter", ["drop", "adjusted"])
+def test_same_seed_same_result(float32, digits, quoter):
+    first, kept_first = _run(digits, scorer="grand", quoter=quoter, seed=3)
+    second, kept_second = _run(digits, scorer="grand", quoter=quoter, seed=3)
     np.testing.assert_array_equal(kept_first, kept_second)
     assert {k: v for k, v in first.items() if k != "seconds"} == {k: v for k, v in second.items() if k != "seconds"}
 
@@ -90,6 +111,14 @@ def test_cli_bad_input_is_one_line(argv, message, capsys):
     assert main(["bridge", *argv]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_cli_runs_the_adjusted_quoter(tmp_path, capsys):
+    assert main(["bridge", "--quoter", "adjusted", "--density", "0.4", "--epochs", "1", "--out", str(tmp_path),
+                 "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["quoter"] == "adjusted" and saved["kept"] == np.load(tmp_path / "kept_indices.npy").size
+    assert saved["kept"] == budget(saved["training_size"], 0.4)
 
 
 def test_cli_writes_the_result_and_the_kept_indices(tmp_path, capsys):

@@ -6,7 +6,8 @@ selection -> final model -> class-wise test accuracies (DRoP paper, Section 5 pr
    averaged, and so are the within-class scores.
 2. Selection: class counts from :func:`gmm_theory.allocate.allocate` (the very function the
    Gaussian theory uses), then the highest scores inside each class; ``iterated-drop``
-   repeats query and selection over a density schedule from 1 to d.
+   repeats query and selection over a density schedule from 1 to d; ``adjusted`` takes its
+   weights from the full-data query's validation log-probabilities.
 3. The final model trains on the kept samples for E' = int((0.5 + 0.5 d) E / d) epochs
    with augmentation, and is evaluated on the test split.
 """
@@ -26,6 +27,7 @@ from gmm_theory.bridge.datasets import Dataset, load_dataset
 from gmm_theory.bridge.models import make_model
 from gmm_theory.bridge.select import (
     SCHEDULES,
+    adjusted_priors,
     budget,
     check_quoter,
     class_counts,
@@ -103,11 +105,13 @@ class BridgeConfig:
 
 
 class Query(NamedTuple):
-    """Averaged class recalls (K,) on the validation split, and within-class scores (n,) of
-    the queried samples for each scorer."""
+    """Averaged class recalls (K,) on the validation split, within-class scores (n,) of the
+    queried samples for each scorer, and the validation log-probabilities (n_val, K), all at
+    each query model's best-validation-accuracy epoch; ``None`` where not kept."""
 
     recalls: np.ndarray
     scores: dict[str, np.ndarray]
+    log_probabilities: np.ndarray | None = None
 
 
 class _Arrays(NamedTuple):
@@ -122,9 +126,9 @@ def _scores(scorer: str, model, variables, history, x, y, key) -> np.ndarray:
     if scorer == "random":
         return np.asarray(jax.random.uniform(key, (y.shape[0],)), dtype=np.float64)
     if scorer == "forgetting":
-        return scoring.forgetting_scores([dynamics[0] for _, _, dynamics in history])
+        return scoring.forgetting_scores([dynamics[0] for dynamics in history])
     if scorer == "dynamic-uncertainty":
-        return scoring.dynamic_uncertainty_scores([dynamics[1] for _, _, dynamics in history])
+        return scoring.dynamic_uncertainty_scores([dynamics[1] for dynamics in history])
     if scorer == "grand":
         return scoring.grand_scores(model, variables, x, y)
     logits, embeddings = predict(model, variables, x)
@@ -137,27 +141,32 @@ def _scores(scorer: str, model, variables, history, x, y, key) -> np.ndarray:
 
 def _query_once(model, arrays: _Arrays, subset, config: BridgeConfig, train_config: TrainConfig, key, classes,
                 scorers):
-    """Train one query model on ``subset``; return (recalls at the best validation epoch,
-    {scorer: scores})."""
+    """Train one query model on ``subset``; return (recalls and validation log-probabilities
+    at the first epoch of best validation accuracy, {scorer: scores})."""
     dynamic = any(scorer in scoring.DYNAMIC_SCORERS for scorer in scorers)
     x_subset, y_subset = arrays.x_train[subset], arrays.y_train[subset]
+    # Only the best epoch's validation outputs are kept, so memory does not grow with epochs.
+    best = {"accuracy": -np.inf}
 
     def record(epoch, variables):
-        recalls = class_recalls(predict(model, variables, arrays.x_val)[0], arrays.y_val, classes)
+        logits = predict(model, variables, arrays.x_val)[0]
+        recalls = class_recalls(logits, arrays.y_val, classes)
         accuracy = float(np.mean(recalls[arrays.y_val]))
+        if accuracy > best["accuracy"]:
+            best.update(accuracy=accuracy, recalls=recalls,
+                        log_probabilities=np.asarray(jax.nn.log_softmax(logits, axis=-1)))
         if not dynamic:
-            return recalls, accuracy, None
+            return None
         probabilities = jax.nn.softmax(predict(model, variables, x_subset)[0], axis=-1)
         true_class = np.asarray(jnp.take_along_axis(probabilities, y_subset[:, None], axis=-1)[:, 0])
         correct = np.asarray(jnp.argmax(probabilities, axis=-1) == y_subset)
-        return recalls, accuracy, (correct, true_class)
+        return correct, true_class
 
     train_key, score_key = jax.random.split(key)
     variables, history = train(model, arrays.x_train, arrays.y_train, train_config, train_key, indices=subset,
                                on_epoch=record, progress=config.progress)
-    best = int(np.argmax([accuracy for _, accuracy, _ in history]))
-    return history[best][0], {scorer: _scores(scorer, model, variables, history, x_subset, y_subset, score_key)
-                              for scorer in scorers}
+    return best["recalls"], best["log_probabilities"], {
+        scorer: _scores(scorer, model, variables, history, x_subset, y_subset, score_key) for scorer in scorers}
 
 
 def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: int, scorers=None) -> Query:
@@ -169,8 +178,9 @@ def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: in
                                learning_rate=recipe.learning_rate)
     runs = [_query_once(model, arrays, subset, config, train_config, jax.random.fold_in(key, i), classes, scorers)
             for i in range(config.query_inits)]
-    return Query(np.mean([recalls for recalls, _ in runs], axis=0),
-                 {scorer: np.mean([scores[scorer] for _, scores in runs], axis=0) for scorer in scorers})
+    recalls, log_probabilities, scores = zip(*runs)
+    averaged = {scorer: np.mean([run_scores[scorer] for run_scores in scores], axis=0) for scorer in scorers}
+    return Query(np.mean(recalls, axis=0), averaged, np.mean(log_probabilities, axis=0))
 
 
 def _sizes(y, classes: int) -> np.ndarray:
@@ -211,11 +221,14 @@ def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int,
         first = query(model, arrays, everything, config, jax.random.fold_in(key, 0), classes)
     if config.quoter == "none":
         return global_top(first.scores[config.scorer], budget(y.size, config.density)), first.recalls
-    if config.quoter in ("stratified", "drop"):
-        counts = class_counts(config.quoter, _sizes(y, classes), config.density,
+    priors = _sizes(y, classes) / y.size
+    if config.quoter in ("stratified", "drop", "adjusted"):
+        targets = (adjusted_priors(first.log_probabilities, arrays.y_val, priors, config.density)
+                   if config.quoter == "adjusted" else None)
+        counts = class_counts(config.quoter, _sizes(y, classes), config.density, priors=targets,
                               errors=smoothed_errors(first.recalls, validation_sizes), semantics=config.semantics)
         return top_within_classes(y, first.scores[config.scorer], counts), first.recalls
-    kept, found, priors = everything, first, _sizes(y, classes) / y.size
+    kept, found = everything, first
     for round_, density in enumerate(density_schedule(config.density, config.rounds, config.schedule)):
         if round_ > 0:
             found = query(model, arrays, kept, config, jax.random.fold_in(key, round_), classes)
