@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gmm_theory.bridge import report, sweep
+from gmm_theory.bridge.select import budget
 from gmm_theory.bridge.store import REJECTED, Store
 from gmm_theory.cli import main
 
@@ -108,6 +109,29 @@ def test_a_damaged_last_record_is_reported_and_rerun(finished, tiny_config, tmp_
     executor = CountingExecutor()
     resumed = sweep.run_sweep(sweep.load_config(tiny_config), out, executor, progress=False)
     assert executor.tasks == 1 and _outcomes(resumed) == _outcomes(finished)
+
+
+def test_a_grown_grid_adds_adjusted_runs_and_extends_the_query_phase(finished, tmp_path, float32):
+    out = tmp_path / "grown"
+    out.mkdir()
+    for item in finished.directory.iterdir():
+        if item.is_file():
+            (out / item.name).write_bytes(item.read_bytes())
+    # A store written before query phases kept the validation log-probabilities.
+    before = {k: v for k, v in Store(out).load_arrays("query_seed0").items() if k != "log_probabilities"}
+    Store(out).save_arrays("query_seed0", **before)
+    grown = _tiny_table()
+    grown["methods"]["Random+adjusted"] = {"scorer": "random", "quoter": "adjusted"}
+    executor = CountingExecutor()
+    store = sweep.run_sweep(sweep.parse_config(grown), out, executor, progress=False)
+    assert executor.tasks == 1 + 2  # the seed's query phase again, then the two new runs only
+    assert {k: v for k, v in _outcomes(store).items() if "adjusted" not in k} == _outcomes(finished)
+    after = store.load_arrays("query_seed0")
+    assert after["log_probabilities"].shape[1] == 10
+    for name, array in before.items():
+        np.testing.assert_array_equal(after[name], array)
+    record = store.records["Random+adjusted/d=0.4/seed=0"]
+    assert record["quoter"] == "adjusted" and record["kept"] == budget(record["training_size"], 0.4)
 
 
 def test_the_store_refuses_another_sweeps_settings(finished, tiny_config, float32):

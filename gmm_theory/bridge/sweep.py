@@ -13,9 +13,10 @@ A sweep is a TOML file::
 
 with the optional settings ``root``, ``model``, ``width``, ``query_inits``, ``rounds``,
 ``schedule``, ``step``, ``semantics`` and ``bf16`` of :class:`gmm_theory.bridge.pipeline.BridgeConfig`.
-Every run of a seed shares one full-data query phase (all the scorers it needs at once),
-stored beside the records.  Finished runs are skipped, so rerunning a killed sweep resumes
-it.  Tasks go to an executor: sequential, a local process pool, or Ray.
+Every run of a seed shares one full-data query phase (all the scorers it needs at once, and
+the validation log-probabilities that ``adjusted`` reads), stored beside the records and
+extended when a grown grid needs more.  Finished runs are skipped, so rerunning a killed
+sweep resumes it.  Tasks go to an executor: sequential, a local process pool, or Ray.
 """
 
 from __future__ import annotations
@@ -149,12 +150,13 @@ def query_task(settings: dict, seed: int, scorers: tuple[str, ...]) -> dict:
     """The full-data query phase of one seed for all its scorers, as arrays."""
     config = BridgeConfig(**settings, scorer=scorers[0], seed=seed, progress=False)
     found = full_data_query(config, _dataset(config.dataset, config.root), scorers)
-    return {"recalls": found.recalls, **{f"score_{name}": found.scores[name] for name in scorers}}
+    return {"recalls": found.recalls, "log_probabilities": found.log_probabilities,
+            **{f"score_{name}": found.scores[name] for name in scorers}}
 
 
 def run_task(config: BridgeConfig, query: dict) -> tuple[dict, np.ndarray]:
     """One bridge run from its seed's stored query phase."""
-    first = Query(query["recalls"], {config.scorer: query[f"score_{config.scorer}"]})
+    first = Query(query["recalls"], {config.scorer: query[f"score_{config.scorer}"]}, query.get("log_probabilities"))
     return run(config, _dataset(config.dataset, config.root), first)
 
 
@@ -231,6 +233,12 @@ def _kept_name(method: Method, density: float, seed: int) -> str:
     return f"kept/{method.name}_d{density:g}_seed{seed}".replace(" ", "_")
 
 
+def _needed(todo, seed: int, scorers: tuple[str, ...]) -> set[str]:
+    """The stored query arrays the unfinished runs of ``seed`` read."""
+    adjusted = any(m.quoter == "adjusted" for _, m, _, s in todo if s == seed)
+    return {"recalls", *(f"score_{name}" for name in scorers), *(("log_probabilities",) if adjusted else ())}
+
+
 def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | None = None) -> Store:
     """Run every unfinished run of ``config`` into the store in ``directory``."""
     executor = executor or LocalExecutor()
@@ -240,11 +248,8 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     todo = [run_ for run_ in config.runs() if run_[0] not in store.records]
     seeds = sorted({seed for _, _, _, seed in todo})
     scorers = {seed: tuple(sorted({m.scorer for _, m, _, s in todo if s == seed})) for seed in seeds}
-    queries = {}
-    for seed in seeds:
-        saved = store.load_arrays(f"query_seed{seed}")
-        if saved is not None and all(f"score_{name}" in saved for name in scorers[seed]):
-            queries[seed] = saved
+    saved = {seed: store.load_arrays(f"query_seed{seed}") or {} for seed in seeds}
+    queries = {seed: saved[seed] for seed in seeds if _needed(todo, seed, scorers[seed]) <= set(saved[seed])}
     missing = [seed for seed in seeds if seed not in queries]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(missing) + len(todo), disable=not show, desc="sweep", unit="task")
@@ -254,8 +259,9 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
 
     show_runs(len(todo))
     for index, arrays in executor.map_unordered(query_task, [(config.settings, s, scorers[s]) for s in missing]):
-        store.save_arrays(f"query_seed{missing[index]}", **arrays)
-        queries[missing[index]] = arrays
+        # A query phase is a function of the seed: arrays saved by earlier runs stay valid.
+        queries[missing[index]] = {**saved[missing[index]], **arrays}
+        store.save_arrays(f"query_seed{missing[index]}", **queries[missing[index]])
         bar.update()
     calls = [(config.bridge_config(m, d, s), queries[s]) for _, m, d, s in todo]
     left = len(todo)
