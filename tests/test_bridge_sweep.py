@@ -226,6 +226,13 @@ def test_report_writes_the_table_and_every_figure(tmp_path):
     assert row["worst_class_accuracy_min"] == pytest.approx(0.43) and row["worst_class_accuracy_max"] == pytest.approx(0.44)
 
 
+def test_methods_without_a_fixed_colour_get_one_no_other_method_has():
+    methods = ["Random", "EL2N", "Random+adjusted", "Mine", "Random+DRoP"]
+    colors = report.method_colors(methods)
+    assert list(colors) == methods and len(set(colors.values())) == len(methods)
+    assert colors["EL2N"] == "tab:pink" and colors["Random"] == "tab:gray"
+
+
 def test_report_cli_and_missing_store(tmp_path, capsys):
     _fixture_store(tmp_path / "store")
     assert main(["report", str(tmp_path / "store"), "--out", str(tmp_path / "figs")]) == 0

@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import TABLEAU_COLORS
 from matplotlib.figure import Figure
 
 from gmm_theory.bridge.store import RECORDS, Store
-from gmm_theory.curves import Curve, color_for, draw_curves
+from gmm_theory.curves import METHOD_COLORS, Curve, draw_curves
 from gmm_theory.figures import save
 
 REPORT_FIGURES = ("accuracy_vs_density", "class_densities", "density_vs_accuracy")
@@ -32,6 +34,14 @@ def load_records(directory) -> list[dict]:
 
 def _methods(records) -> list[str]:
     return list(dict.fromkeys(record["method"] for record in records))
+
+
+def method_colors(methods) -> dict[str, str]:
+    """A colour per method: its fixed one (:data:`gmm_theory.curves.METHOD_COLORS`) where it has
+    one, otherwise the next Tableau colour that none of the other ``methods`` has."""
+    taken = {METHOD_COLORS[method] for method in methods if method in METHOD_COLORS}
+    free = itertools.cycle([color for color in TABLEAU_COLORS if color not in taken] or TABLEAU_COLORS)
+    return {method: METHOD_COLORS.get(method) or next(free) for method in methods}
 
 
 def _densities(records) -> list[float]:
@@ -73,12 +83,12 @@ def format_table(rows) -> str:
 def empirical_curves(records, metric: str) -> list[Curve]:
     """Mean and min/max over seeds of ``metric`` against density, one curve per method."""
     curves = []
-    for index, method in enumerate(_methods(records)):
+    for method, color in method_colors(_methods(records)).items():
         densities = [d for d in _densities(records) if _select(records, method, d)]
         values = [np.array([run[metric] for run in _select(records, method, d)]) for d in densities]
         curves.append(Curve(method, np.array(densities), np.array([v.mean() for v in values]),
                             np.array([v.min() for v in values]), np.array([v.max() for v in values]),
-                            color=color_for(method, index)))
+                            color=color))
     return curves
 
 
@@ -103,14 +113,14 @@ def accuracy_vs_density(records, extra_curves=None) -> Figure:
 
 
 def _density_panels(records, height: float):
-    """A figure with one panel per density below 1, each with the (index, method, runs) to
+    """A figure with one panel per density below 1, each with the (method, colour, runs) to
     draw; every panel's y axis is the class density kept."""
     densities = [d for d in _densities(records) if d < 1] or _densities(records)
     figure = Figure(figsize=(4.2 * len(densities), height), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(densities), sharey=True))
     axes[0].set_ylabel("class density kept")
-    methods = list(enumerate(_methods(records)))
-    return figure, [(ax, d, [(i, m, _select(records, m, d)) for i, m in methods if _select(records, m, d)])
+    colors = method_colors(_methods(records))
+    return figure, [(ax, d, [(m, c, _select(records, m, d)) for m, c in colors.items() if _select(records, m, d)])
                     for ax, d in zip(axes, densities)]
 
 
@@ -118,10 +128,9 @@ def class_densities(records) -> Figure:
     """Class densities kept by each method, sorted in decreasing order, mean over seeds."""
     figure, panels = _density_panels(records, 3.8)
     for ax, density, entries in panels:
-        for index, method, runs in entries:
+        for method, color, runs in entries:
             kept = np.mean([np.sort(run["class_densities"])[::-1] for run in runs], axis=0)
-            ax.plot(np.arange(1, kept.size + 1), kept, "-o", markersize=3, color=color_for(method, index),
-                    label=method)
+            ax.plot(np.arange(1, kept.size + 1), kept, "-o", markersize=3, color=color, label=method)
         ax.axhline(density, color="black", linewidth=0.8, linestyle=":")
         ax.set(xlabel="class, by density kept", title=f"d = {density:g}", ylim=(0, 1.05))
     panels[-1][0].legend(fontsize=7)
@@ -133,13 +142,13 @@ def density_vs_accuracy(records) -> Figure:
     """Class density kept against full-data class accuracy, each method's correlation in the legend."""
     figure, panels = _density_panels(records, 4.0)
     for ax, density, entries in panels:
-        for index, method, runs in entries:
+        for method, color, runs in entries:
             accuracy = np.concatenate([run["full_data_class_recalls"] for run in runs])
             kept = np.concatenate([run["class_densities"] for run in runs])
             # Stratified quotas differ between classes by rounding only: no correlation to speak of.
             spread = np.ptp(accuracy) > 0 and np.ptp(kept) > 0.01
             correlation = f"r = {np.corrcoef(accuracy, kept)[0, 1]:+.2f}" if spread else "equal densities"
-            ax.scatter(accuracy, kept, s=12, color=color_for(method, index), label=f"{method} ({correlation})")
+            ax.scatter(accuracy, kept, s=12, color=color, label=f"{method} ({correlation})")
         ax.set(xlabel="full-data class accuracy", title=f"d = {density:g}", ylim=(0, 1.05))
         ax.legend(fontsize=6)
     figure.suptitle(f"Class density vs full-data class accuracy: {_title(records)}", fontsize=10)
