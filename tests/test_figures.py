@@ -117,7 +117,8 @@ def test_cli_writes_the_full_set_of_figures(tmp_path, capsys):
 def test_ternary_optimum_is_not_beaten_by_any_realisable_grid_point(drawn):
     for panel in drawn["multiclass_ternary"].data.values():
         grid_best = panel["worst"][panel["realisable"]].min()
-        assert panel["allocator_worst"]["optimal"] <= grid_best + 1e-9
+        # The grid is integrated separately (float32 lattice rules): compare within its bound.
+        assert panel["allocator_worst"]["optimal"] <= grid_best + panel["grid_bound"] + 1e-6
         assert all(panel["allocator_worst"]["optimal"] <= worst + 1e-9 for worst in panel["allocator_worst"].values())
         np.testing.assert_allclose(panel["grid"].sum(axis=1), 1.0)
 

@@ -115,14 +115,6 @@ def trained_class_risks(mixture: KClassMixture, training_priors, quadrature: Qua
     return np.asarray(risks), np.asarray(bounds)
 
 
-def class_risks_over_priors(mixture: KClassMixture, training_priors, quadrature: Quadrature,
-                            classifier: str = "lda") -> np.ndarray:
-    """Class risks (P, K) of ``classifier`` trained at each row of ``training_priors`` (P, K)."""
-    args = _quadrature_args(quadrature, classifier)
-    risks, _ = jax.lax.map(lambda p: _risks(mixture, p, *args), jnp.asarray(training_priors), batch_size=64)
-    return np.asarray(risks)
-
-
 def _quadrature_args(quadrature: Quadrature, classifier: str) -> tuple:
     return quadrature.key, classifier, quadrature.points, quadrature.shifts
 

@@ -20,11 +20,11 @@ from gmm_theory.multiclass.allocators import (
     ALLOCATORS,
     Quadrature,
     allocate_model,
-    class_risks_over_priors,
     worst_class_regrets,
 )
 from gmm_theory.multiclass.minimax import minimax_priors
 from gmm_theory.multiclass.mixture import KClassMixture, random_mixture
+from gmm_theory.multiclass.prior_sweep import lda_risks_over_priors
 
 ALLOCATOR_STYLE = {
     "stratified": ("tab:gray", "o"),
@@ -62,7 +62,9 @@ def ternary_xy(priors) -> tuple[np.ndarray, np.ndarray]:
 
 def _ternary_panel(ax, mixture: KClassMixture, density: float, quadrature: Quadrature, subdivisions: int):
     grid = simplex_grid(subdivisions)
-    worst = class_risks_over_priors(mixture, grid, quadrature).max(axis=-1)
+    risks, bounds = lda_risks_over_priors(mixture, grid, quadrature.key, points=quadrature.points,
+                                          shifts=quadrature.shifts)
+    worst = np.asarray(risks).max(axis=-1)
     allocated = allocate_model(mixture, [density], quadrature)
     x, y = ternary_xy(grid)
     filled = ax.tricontourf(x, y, worst, levels=np.linspace(0, 1, 21), cmap="viridis")
@@ -82,7 +84,7 @@ def _ternary_panel(ax, mixture: KClassMixture, density: float, quadrature: Quadr
     ax.set(aspect="equal", xlim=(-0.08, 1.08), ylim=(-0.1, 0.95))
     ax.axis("off")
     ax.legend(loc="upper left", fontsize=7, framealpha=0.8, title="worst-class risk", title_fontsize=7)
-    return filled, {"grid": grid, "worst": worst, "realisable": realisable <= 1, "unconstrained_optimum": unconstrained,
+    return filled, {"grid": grid, "worst": worst, "grid_bound": float(np.max(bounds)), "realisable": realisable <= 1, "unconstrained_optimum": unconstrained,
                     "allocators": {name: result.priors[0] for name, result in allocated.items()},
                     "allocator_worst": {name: float(result.worst_class_risk()[0]) for name, result in allocated.items()}}
 
