@@ -1,0 +1,186 @@
+"""Precise high-dimensional asymptotics of regularised ERM on a pruned two-class Gaussian mixture.
+
+Model: y in {-1, +1} with priors (phi_-, phi_+), x | y ~ N(y mu, sigma_y^2 I_d), ||mu||^2 = r;
+n = alpha d samples; the rule sign(w.x / sqrt(d) + b) minimises
+
+    sum_i loss(y_i (w.x_i / sqrt(d) + b)) + lam ||w||^2 / 2,   loss in {square, logistic, hinge}.
+
+As d -> infinity at fixed alpha the overlaps m = w.mu / sqrt(d), q = ||w||^2 / d and the bias b
+concentrate, and the class-y test error is Phi(-(m + y b) / (sigma_y sqrt(q))).  They solve the
+replica-symmetric saddle-point equations (Mignacco et al., ICML 2020, for one shared variance;
+Loureiro et al., NeurIPS 2021, for clusters with general covariances, of which isotropic
+class variances are the special case written here).  With V = lim Tr (Hessian^-1) / d and,
+for each class c with label y_c, the local field omega_c = y_c m + sigma_c sqrt(q) xi,
+xi ~ N(0, 1), and the proximal margin
+
+    t*_c = argmin_t (t - u_c)^2 / (2 sigma_c^2 V) + loss(t),   u_c = y_c (omega_c + b),
+
+f_c = y_c (t*_c - u_c) / (sigma_c^2 V) (the score function of the channel), the equations are
+
+    m_hat = alpha sum_c phi_c y_c E f_c,
+    q_hat = alpha sum_c phi_c sigma_c^2 E f_c^2,
+    v_hat = -alpha sum_c phi_c sigma_c^2 E d f_c / d omega,
+    V = 1 / (lam + v_hat),   m = r m_hat V,   q = (r m_hat^2 + q_hat) V^2,
+    0 = sum_c phi_c E f_c                       (stationarity in b),
+
+the expectations over xi by Gauss-Hermite quadrature.  They are iterated with damping (the b
+equation by a Newton step per iteration) until the largest change is below the tolerance.
+Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
+alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
+keeps the priors phi.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtr
+
+from gmm_theory import _checks
+
+LOSSES = ("square", "logistic", "hinge")
+LABELS = np.array([-1.0, 1.0])
+_NEWTON_STEPS = 40
+_MAX_BIAS_STEP = 0.5
+
+
+def loss_value(loss: str, margin):
+    """loss(t) for the margin t = y (w.x / sqrt(d) + b)."""
+    if loss == "square":
+        return (1 - margin) ** 2 / 2
+    if loss == "hinge":
+        return jnp.maximum(0.0, 1 - margin)
+    return jnp.logaddexp(0.0, -margin)
+
+
+def proximal_margin(loss: str, margin, variance):
+    """t* = argmin_t (t - margin)^2 / (2 variance) + loss(t), and d t* / d margin."""
+    if loss == "square":
+        return (margin + variance) / (1 + variance), jnp.full_like(margin, 1 / (1 + variance))
+    if loss == "hinge":
+        below, above = margin < 1 - variance, margin > 1
+        proximal = jnp.where(below, margin + variance, jnp.where(above, margin, 1.0))
+        return proximal, jnp.where(below | above, 1.0, 0.0)
+
+    # Logistic: t = margin + variance sigmoid(-t) has its root in [margin, margin + variance].
+    def newton(t, _):
+        s = jax.nn.sigmoid(-t)
+        step = (t - margin - variance * s) / (1 + variance * s * (1 - s))
+        return jnp.clip(t - step, margin, margin + variance), None
+
+    proximal, _ = jax.lax.scan(newton, margin + variance / 2, None, length=_NEWTON_STEPS)
+    s = jax.nn.sigmoid(-proximal)
+    return proximal, 1 / (1 + variance * s * (1 - s))
+
+
+class Overlaps(NamedTuple):
+    m: jax.Array
+    q: jax.Array
+    variance: jax.Array
+    bias: jax.Array
+
+
+class Asymptotics(NamedTuple):
+    """The fixed point and what it predicts: class errors (2,) in the order (-, +), the test
+    error under the data priors, and the mean training loss per sample (without the penalty)."""
+
+    m: jax.Array
+    q: jax.Array
+    bias: jax.Array
+    variance: jax.Array
+    class_errors: jax.Array
+    average_error: jax.Array
+    train_loss: jax.Array
+    converged: jax.Array
+    residual: jax.Array
+    steps: jax.Array
+
+
+def pruned_problem(alpha, priors, densities):
+    """Samples per dimension and training priors after random pruning with class densities."""
+    kept = jnp.asarray(priors) * jnp.asarray(densities)
+    return alpha * jnp.sum(kept), kept / jnp.sum(kept)
+
+
+def _channel(loss: str, state: Overlaps, stds, priors, quadrature):
+    """Per class: E f, E f^2, E df/domega and E loss(t*), each (2,)."""
+    nodes, weights = quadrature
+    labels = jnp.asarray(LABELS)
+    omega = labels[:, None] * state.m + stds[:, None] * jnp.sqrt(state.q) * nodes
+    margin = labels[:, None] * (omega + state.bias)
+    variance = stds[:, None] ** 2 * state.variance
+    proximal, slope = proximal_margin(loss, margin, variance)
+    f = labels[:, None] * (proximal - margin) / variance
+    df = (slope - 1) / variance
+    return f @ weights, f**2 @ weights, df @ weights, loss_value(loss, proximal) @ weights
+
+
+def _update(loss, state: Overlaps, alpha, lam, r, stds, priors, quadrature) -> Overlaps:
+    mean_f, mean_f2, mean_df, _ = _channel(loss, state, stds, priors, quadrature)
+    labels = jnp.asarray(LABELS)
+    m_hat = alpha * jnp.sum(priors * labels * mean_f)
+    q_hat = alpha * jnp.sum(priors * stds**2 * mean_f2)
+    v_hat = -alpha * jnp.sum(priors * stds**2 * mean_df)
+    variance = 1 / (lam + v_hat)
+    # A Newton step on the bias equation, capped: far from the fixed point its slope can vanish.
+    newton = -jnp.sum(priors * mean_f) / jnp.sum(priors * mean_df)
+    bias = state.bias + jnp.clip(newton, -_MAX_BIAS_STEP, _MAX_BIAS_STEP)
+    return Overlaps(r * m_hat * variance, (r * m_hat**2 + q_hat) * variance**2, variance, bias)
+
+
+def _check(alpha, lam, r, stds, priors, densities, loss) -> None:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
+    if not _checks.is_concrete(alpha, lam, r, stds, priors, densities):
+        return
+    for name, value in (("alpha", alpha), ("r", r)):
+        if not np.all(np.asarray(value) > 0):
+            raise ValueError(f"{name} must be positive, got {value}")
+    if not np.all(np.asarray(lam) >= 0):
+        raise ValueError(f"lam must be non-negative, got {lam}")
+    _checks.check_positive("stds", _checks.as_float_vector("stds", stds, 2))
+    _checks.check_probability_vector("priors", _checks.as_float_vector("priors", priors, 2))
+    densities = _checks.as_float_vector("densities", densities, 2)
+    if not np.all((densities > 0) & (densities <= 1)):
+        raise ValueError(f"densities must lie in (0, 1], got {densities.tolist()}")
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "nodes", "max_steps"))
+def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes) -> Asymptotics:
+    nodes_, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    quadrature = (jnp.asarray(nodes_), jnp.asarray(weights / np.sqrt(2 * np.pi)))
+    stds, priors = jnp.asarray(stds, float), jnp.asarray(priors, float)
+    train_alpha, train_priors = pruned_problem(alpha, priors, jnp.asarray(densities, float))
+
+    def body(carry):
+        state, _, step = carry
+        new = _update(loss, state, train_alpha, lam, r, stds, train_priors, quadrature)
+        new = jax.tree.map(lambda a, b: damping * a + (1 - damping) * b, new, state)
+        residual = jnp.max(jnp.abs(jnp.stack(new) - jnp.stack(state)))
+        return new, residual, step + 1
+
+    def running(carry):
+        _, residual, step = carry
+        return (residual > tolerance) & (step < max_steps)
+
+    start = Overlaps(*(jnp.asarray(value, float) for value in (0.5, 1.0, 1.0, 0.0)))
+    state, residual, steps = jax.lax.while_loop(running, body, (start, jnp.asarray(jnp.inf), 0))
+    errors = ndtr(-(state.m + jnp.asarray(LABELS) * state.bias) / (stds * jnp.sqrt(state.q)))
+    losses = _channel(loss, state, stds, train_priors, quadrature)[3]
+    converged = (residual <= tolerance) & jnp.all(jnp.isfinite(jnp.stack(state)))
+    return Asymptotics(state.m, state.q, state.bias, state.variance, errors, priors @ errors, train_priors @ losses,
+                       converged, residual, steps)
+
+
+def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0, 1.0), damping: float = 0.5,
+          tolerance: float = 1e-10, max_steps: int = 10_000, nodes: int = 80) -> Asymptotics:
+    """The asymptotic overlaps, bias and class errors of ``loss`` ERM with ridge ``lam`` at
+    ``alpha`` samples per dimension; arguments broadcast under ``jax.vmap``.  ``converged``
+    is False (and the numbers are not to be trusted) when the damped iteration did not reach
+    ``tolerance`` in ``max_steps`` steps."""
+    _check(alpha, lam, r, stds, priors, densities, loss)
+    return _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes)
