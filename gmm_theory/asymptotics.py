@@ -44,7 +44,7 @@ from gmm_theory import _checks
 
 LOSSES = ("square", "logistic", "hinge")
 LABELS = np.array([-1.0, 1.0])
-_NEWTON_STEPS = 40
+_NEWTON_STEPS = 60
 _MAX_BIAS_STEP = 0.5
 
 
@@ -66,13 +66,19 @@ def proximal_margin(loss: str, margin, variance):
         proximal = jnp.where(below, margin + variance, jnp.where(above, margin, 1.0))
         return proximal, jnp.where(below | above, 1.0, 0.0)
 
-    # Logistic: t = margin + variance sigmoid(-t) has its root in [margin, margin + variance].
-    def newton(t, _):
+    # Logistic: the root of F(t) = t - margin - variance sigmoid(-t), increasing, lies in
+    # [margin, margin + variance]; Newton steps that leave the shrinking bracket bisect it.
+    def newton(carry, _):
+        t, low, high = carry
         s = jax.nn.sigmoid(-t)
-        step = (t - margin - variance * s) / (1 + variance * s * (1 - s))
-        return jnp.clip(t - step, margin, margin + variance), None
+        excess = t - margin - variance * s
+        low, high = jnp.where(excess < 0, t, low), jnp.where(excess > 0, t, high)
+        candidate = t - excess / (1 + variance * s * (1 - s))
+        inside = (candidate > low) & (candidate < high)
+        return (jnp.where(inside, candidate, (low + high) / 2), low, high), None
 
-    proximal, _ = jax.lax.scan(newton, margin + variance / 2, None, length=_NEWTON_STEPS)
+    start = (margin + variance / 2, margin, margin + variance)
+    (proximal, _, _), _ = jax.lax.scan(newton, start, None, length=_NEWTON_STEPS)
     s = jax.nn.sigmoid(-proximal)
     return proximal, 1 / (1 + variance * s * (1 - s))
 

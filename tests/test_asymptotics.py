@@ -61,3 +61,20 @@ def test_bad_input_names_the_parameter(options, message):
     densities = options.pop("densities", (1.0, 1.0))
     with pytest.raises(ValueError, match=message):
         solve(**(arguments | options), loss=loss, densities=densities)
+
+
+@pytest.mark.parametrize("variance", [0.1, 3.0, 100.0, 1e4])
+def test_logistic_proximal_margin_matches_root_finding(variance):
+    import jax
+    from scipy import optimize, special
+
+    from gmm_theory.asymptotics import proximal_margin
+
+    margins = np.linspace(-30, 30, 7)
+    proximal, slope = proximal_margin("logistic", jax.numpy.asarray(margins), jax.numpy.asarray(variance))
+    for margin, t, dt in zip(margins, np.asarray(proximal), np.asarray(slope)):
+        root = optimize.brentq(lambda s: s - margin - variance * special.expit(-s), margin, margin + variance,
+                               xtol=1e-13)
+        assert t == pytest.approx(root, abs=1e-8 * max(1.0, variance))
+        sigma = special.expit(root) * special.expit(-root)
+        assert dt == pytest.approx(1 / (1 + variance * sigma), rel=1e-6)
