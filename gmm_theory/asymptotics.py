@@ -24,7 +24,7 @@ f_c = y_c (t*_c - u_c) / (sigma_c^2 V) (the score function of the channel), the 
     0 = sum_c phi_c E f_c                       (stationarity in b),
 
 the expectations over xi by Gauss-Hermite quadrature.  They are iterated with damping (the b
-equation by a Newton step per iteration) until the largest change is below the tolerance.
+equation by a Newton step per iteration), then solved by Newton's method from there.
 Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
 alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
 keeps the priors phi.
@@ -78,12 +78,19 @@ def proximal_margin(loss: str, margin, variance):
         return (jnp.where(inside, candidate, (low + high) / 2), low, high), None
 
     start = (margin + variance / 2, margin, margin + variance)
-    (proximal, _, _), _ = jax.lax.scan(newton, start, None, length=_NEWTON_STEPS)
+    (root, _, _), _ = jax.lax.scan(newton, start, None, length=_NEWTON_STEPS)
+    # One more Newton step from the (constant) root leaves its value and gives its derivatives
+    # by the implicit function theorem, which the bisection steps would not.
+    root = jax.lax.stop_gradient(root)
+    s = jax.nn.sigmoid(-root)
+    proximal = root - (root - margin - variance * s) / (1 + variance * s * (1 - s))
     s = jax.nn.sigmoid(-proximal)
     return proximal, 1 / (1 + variance * s * (1 - s))
 
 
 class Overlaps(NamedTuple):
+    """The order parameters iterated: m, q, V and the bias b."""
+
     m: jax.Array
     q: jax.Array
     variance: jax.Array
@@ -155,38 +162,66 @@ def _check(alpha, lam, r, stds, priors, densities, loss) -> None:
         raise ValueError(f"densities must lie in (0, 1], got {densities.tolist()}")
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "nodes", "max_steps"))
-def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes) -> Asymptotics:
+def _newton(residual_fn, state, steps: int):
+    """Newton's method on residual_fn(v) = 0 with backtracking (the step of the largest
+    1 / 2^j, j = 0..10, that lowers max |residual|; none when nothing does)."""
+    fractions = 0.5 ** jnp.arange(11.0)
+
+    def body(v, _):
+        value = residual_fn(v)
+        direction = jnp.linalg.solve(jax.jacfwd(residual_fn)(v), -value)
+        candidates = v + fractions[:, None] * direction
+        norms = jax.vmap(lambda c: jnp.max(jnp.abs(residual_fn(c))))(candidates)
+        norms = jnp.where(jnp.isfinite(norms), norms, jnp.inf)
+        best = jnp.argmin(norms)
+        return jnp.where(norms[best] < jnp.max(jnp.abs(value)), candidates[best], v), None
+
+    state, _ = jax.lax.scan(body, state, None, length=steps)
+    return state
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "nodes", "max_steps", "newton_steps"))
+def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes,
+           newton_steps) -> Asymptotics:
     nodes_, weights = np.polynomial.hermite_e.hermegauss(nodes)
     quadrature = (jnp.asarray(nodes_), jnp.asarray(weights / np.sqrt(2 * np.pi)))
     stds, priors = jnp.asarray(stds, float), jnp.asarray(priors, float)
     train_alpha, train_priors = pruned_problem(alpha, priors, jnp.asarray(densities, float))
 
+    def update(vector):
+        return jnp.stack(_update(loss, Overlaps(*vector), train_alpha, lam, r, stds, train_priors, quadrature))
+
     def body(carry):
-        state, _, step = carry
-        new = _update(loss, state, train_alpha, lam, r, stds, train_priors, quadrature)
-        new = jax.tree.map(lambda a, b: damping * a + (1 - damping) * b, new, state)
-        residual = jnp.max(jnp.abs(jnp.stack(new) - jnp.stack(state)))
-        return new, residual, step + 1
+        vector, _, step = carry
+        new = damping * update(vector) + (1 - damping) * vector
+        return new, jnp.max(jnp.abs(new - vector)), step + 1
 
     def running(carry):
         _, residual, step = carry
         return (residual > tolerance) & (step < max_steps)
 
-    start = Overlaps(*(jnp.asarray(value, float) for value in (0.5, 1.0, 1.0, 0.0)))
-    state, residual, steps = jax.lax.while_loop(running, body, (start, jnp.asarray(jnp.inf), 0))
+    start = jnp.asarray([0.5, 1.0, 1.0, 0.0])
+    vector, _, steps = jax.lax.while_loop(running, body, (start, jnp.asarray(jnp.inf), 0))
+    # The damped iteration can circle the fixed point (near-separable logistic fits); Newton's
+    # method on the undamped equations then converges quadratically from where it got to.
+    vector = _newton(lambda v: update(v) - v, vector, newton_steps)
+    residual = jnp.max(jnp.abs(update(vector) - vector))
+    state = Overlaps(*vector)
     errors = ndtr(-(state.m + jnp.asarray(LABELS) * state.bias) / (stds * jnp.sqrt(state.q)))
     losses = _channel(loss, state, stds, train_priors, quadrature)[3]
-    converged = (residual <= tolerance) & jnp.all(jnp.isfinite(jnp.stack(state)))
+    converged = (residual <= tolerance) & jnp.all(jnp.isfinite(vector))
     return Asymptotics(state.m, state.q, state.bias, state.variance, errors, priors @ errors, train_priors @ losses,
                        converged, residual, steps)
 
 
 def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0, 1.0), damping: float = 0.5,
-          tolerance: float = 1e-10, max_steps: int = 10_000, nodes: int = 80) -> Asymptotics:
+          tolerance: float = 1e-10, max_steps: int = 300, newton_steps: int = 20, nodes: int = 80) -> Asymptotics:
     """The asymptotic overlaps, bias and class errors of ``loss`` ERM with ridge ``lam`` at
-    ``alpha`` samples per dimension; arguments broadcast under ``jax.vmap``.  ``converged``
-    is False (and the numbers are not to be trusted) when the damped iteration did not reach
-    ``tolerance`` in ``max_steps`` steps."""
+    ``alpha`` samples per dimension; arguments broadcast under ``jax.vmap``.
+
+    Up to ``max_steps`` damped iterations, then ``newton_steps`` Newton steps on the
+    undamped equations.  ``residual`` is max |update(v) - v| at the answer; ``converged``
+    is False (and the numbers are not to be trusted) when it exceeds ``tolerance``.
+    """
     _check(alpha, lam, r, stds, priors, densities, loss)
-    return _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes)
+    return _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)

@@ -12,6 +12,9 @@ CASES = [
     ("square", {"alpha": 4.0, "lam": 0.01, "r": 2.0, "stds": (1.2, 0.8), "priors": (0.5, 0.5),
                 "densities": (0.4, 1.0)}, 1000),
     ("logistic", {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (0.5, 1.5), "priors": (0.3, 0.7)}, 500),
+    # Nearly separable: the damped iteration circles the fixed point and Newton's method ends it.
+    ("logistic", {"alpha": 4.0, "lam": 0.01, "r": 2.0, "stds": (1.0, 1.0), "priors": (0.5, 0.5),
+                  "densities": (0.5, 1.0)}, 500),
 ]
 
 
@@ -78,3 +81,16 @@ def test_logistic_proximal_margin_matches_root_finding(variance):
         assert t == pytest.approx(root, abs=1e-8 * max(1.0, variance))
         sigma = special.expit(root) * special.expit(-root)
         assert dt == pytest.approx(1 / (1 + variance * sigma), rel=1e-6)
+
+
+def test_a_learning_curve_is_one_vmapped_call():
+    import jax
+
+    alphas = np.array([1.0, 2.0, 3.0, 4.0, 8.0])
+    curve = jax.vmap(lambda a: solve(a, 0.05, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic"))(alphas)
+    assert np.all(np.asarray(curve.converged)) and np.all(np.asarray(curve.residual) < 1e-10)
+    for i, alpha in enumerate(alphas):
+        single = solve(float(alpha), 0.05, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic")
+        np.testing.assert_allclose(np.asarray(curve.class_errors)[i], np.asarray(single.class_errors), atol=1e-9)
+    # More data, lower test error.
+    assert np.all(np.diff(np.asarray(curve.average_error)) < 0)
