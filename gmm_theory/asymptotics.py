@@ -44,7 +44,8 @@ from gmm_theory import _checks
 
 LOSSES = ("square", "logistic", "hinge")
 LABELS = np.array([-1.0, 1.0])
-_NEWTON_STEPS = 60
+_BISECTION_STEPS = 40
+_NEWTON_STEPS = 8
 _MAX_BIAS_STEP = 0.5
 
 
@@ -67,18 +68,19 @@ def proximal_margin(loss: str, margin, variance):
         return proximal, jnp.where(below | above, 1.0, 0.0)
 
     # Logistic: the root of F(t) = t - margin - variance sigmoid(-t), increasing, lies in
-    # [margin, margin + variance]; Newton steps that leave the shrinking bracket bisect it.
-    def newton(carry, _):
+    # [margin, margin + variance].  Bisection first (plain Newton can cycle around the
+    # inflection of F when the variance is large), then Newton steps kept inside the bracket.
+    def step(carry, index):
         t, low, high = carry
         s = jax.nn.sigmoid(-t)
         excess = t - margin - variance * s
         low, high = jnp.where(excess < 0, t, low), jnp.where(excess > 0, t, high)
         candidate = t - excess / (1 + variance * s * (1 - s))
-        inside = (candidate > low) & (candidate < high)
-        return (jnp.where(inside, candidate, (low + high) / 2), low, high), None
+        use_newton = (index >= _BISECTION_STEPS) & (candidate > low) & (candidate < high)
+        return (jnp.where(use_newton, candidate, (low + high) / 2), low, high), None
 
     start = (margin + variance / 2, margin, margin + variance)
-    (root, _, _), _ = jax.lax.scan(newton, start, None, length=_NEWTON_STEPS)
+    (root, _, _), _ = jax.lax.scan(step, start, jnp.arange(_BISECTION_STEPS + _NEWTON_STEPS))
     # One more Newton step from the (constant) root leaves its value and gives its derivatives
     # by the implicit function theorem, which the bisection steps would not.
     root = jax.lax.stop_gradient(root)
