@@ -180,6 +180,17 @@ def _figures(args) -> dict:
     return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}
 
 
+def _asymptotics(args) -> dict:
+    from gmm_theory.asymptotics import solve
+
+    result = solve(args.alpha, args.lam, args.r, args.stds, args.priors, loss=args.loss, densities=args.densities)
+    return {"loss": args.loss, "alpha": args.alpha, "lam": args.lam, "r": args.r, "stds": args.stds,
+            "priors": args.priors, "densities": args.densities, "m": float(result.m), "q": float(result.q),
+            "b": float(result.bias), "class_errors": result.class_errors,
+            "average_error": float(result.average_error), "train_loss": float(result.train_loss),
+            "converged": bool(result.converged), "residual": float(result.residual)}
+
+
 def _multiclass(args) -> dict:
     import jax
 
@@ -312,6 +323,17 @@ def _build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     figs.set_defaults(run=_figures)
 
+    asym = commands.add_parser("asymptotics", help="high-dimensional class errors of ridge ERM (n, d -> infinity)")
+    asym.add_argument("--loss", default="logistic", choices=["square", "logistic", "hinge"])
+    asym.add_argument("--lam", type=float, default=0.01, help="ridge penalty lam ||w||^2 / 2")
+    asym.add_argument("--alpha", type=float, default=2.0, help="samples per dimension n / d before pruning")
+    asym.add_argument("--r", type=float, default=1.0, help="||mu||^2")
+    asym.add_argument("--stds", nargs=2, type=float, default=[0.5, 1.5], metavar=("S-", "S+"))
+    asym.add_argument("--priors", nargs=2, type=float, default=[0.5, 0.5], metavar=("P-", "P+"))
+    asym.add_argument("--densities", nargs=2, type=float, default=[1.0, 1.0], metavar=("D-", "D+"),
+                      help="class densities of random within-class pruning")
+    asym.set_defaults(run=_asymptotics)
+
     multi = commands.add_parser("multiclass", help="allocators compared on a random K-class mixture in d dimensions")
     multi.add_argument("--k", type=int, default=10, help="number of classes")
     multi.add_argument("--dim", type=int, default=32, help="dimension d")
@@ -362,7 +384,7 @@ def _build_parser() -> argparse.ArgumentParser:
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
-    for command in (theory, alloc, sim, figs, multi, bridge, sweep, report, derive):
+    for command in (theory, alloc, sim, figs, asym, multi, bridge, sweep, report, derive):
         command.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -99,6 +99,9 @@ def test_allocate_stratified_keeps_class_balance(capsys):
         (["allocate", "--sizes", "10", "10"], "--density"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--rule", "best"], "--rule"),
         (["multiclass", "--k", "1"], "--k"),
+        (["asymptotics", "--alpha", "-1"], "alpha"),
+        (["asymptotics", "--priors", "0.5", "0.6"], "priors"),
+        (["asymptotics", "--densities", "0", "1"], "densities"),
         (["multiclass", "--k", "3", "--dim", "2", "--density", "0"], "density"),
         (["multiclass", "--separation", "-1"], "separation"),
         (["multiclass", "--points", "0"], "--points"),
@@ -168,3 +171,15 @@ def test_multiclass_json_reports_every_allocator(capsys):
         assert np.all(0.4 * np.array(report["priors"]) <= priors * (1 + 1e-9))  # realisable at the density
     worst = {name: report["worst_class_risk"] for name, report in allocators.items()}
     assert worst["optimal"] <= min(worst.values()) + 1e-9
+
+
+def test_asymptotics_json_reports_the_fixed_point(capsys):
+    from scipy.stats import norm
+
+    result = _run_json(capsys, "asymptotics", "--loss", "square", "--alpha", "3", "--lam", "0.1",
+                       "--stds", "0.7", "1.3", "--priors", "0.4", "0.6", "--densities", "0.5", "1")
+    assert result["converged"] and result["residual"] < 1e-10
+    # The class errors are those of the reported overlaps (order -, +).
+    expected = norm.cdf(-(result["m"] + np.array([-1, 1]) * result["b"]) / (np.array([0.7, 1.3]) * np.sqrt(result["q"])))
+    np.testing.assert_allclose(result["class_errors"], expected, atol=1e-12)
+    assert result["average_error"] == pytest.approx(0.4 * expected[0] + 0.6 * expected[1])
