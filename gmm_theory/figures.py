@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from gmm_theory._io import replacing
 from gmm_theory.comparison import METHODS, compare_methods, drop_regret_map, method_limits
+from gmm_theory.asymptotic_figures import learning_curves
 from gmm_theory.curves import color_for
 from gmm_theory.drawn import Drawn
 from gmm_theory.landscape import (
@@ -391,6 +392,7 @@ FIGURES = {
     "multiclass_regret": multiclass.multiclass_regret,
     "allocators_vs_density": multiclass.allocators_vs_density,
     "embedding_allocators": multiclass.embedding_allocators,
+    "asymptotic_learning_curves": learning_curves,
 }
 
 QUICK_OPTIONS = {
@@ -405,6 +407,8 @@ QUICK_OPTIONS = {
                           "seeds": 2, "points": 64},
     "allocators_vs_density": {"densities": (0.3, 0.7), "num_classes": 4, "dimension": 3, "points": 64},
     "embedding_allocators": {"dataset": "digits", "epochs": 1, "components": 3, "densities": (0.5,), "points": 64},
+    "asymptotic_learning_curves": {"alphas": (0.5, 1.0, 4.0), "simulated_alphas": (1.0, 4.0), "dimension": 100,
+                                   "seeds": 3},
 }
 
 

@@ -143,3 +143,12 @@ def test_embedding_figure_reports_the_cnn_and_the_fitted_mixture(drawn):
     data = drawn["embedding_allocators"].data
     assert data["cnn_recalls"].shape == (10,) and data["mixture"].means.shape == (10, 3)
     assert data["optimal"]["class_risks"].shape == (1, 10)
+
+
+def test_asymptotic_learning_curves_converge_and_put_the_wider_class_on_top(drawn):
+    data = drawn["asymptotic_learning_curves"].data
+    for loss in ("square", "logistic"):
+        assert np.all(data[loss]["converged"])
+        # sigma_+ = 1.5 > sigma_- = 0.5 with balanced priors: class + is the worst class.
+        assert np.all(data[loss]["theory"][:, 1] > data[loss]["theory"][:, 0])
+        assert data[loss]["simulated"].shape == (2, 2)
