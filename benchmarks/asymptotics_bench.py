@@ -47,7 +47,7 @@ def _scipy_curve(alphas) -> tuple[np.ndarray, np.ndarray]:
         # itself in place of the engine's capped Newton step on it.
         state = asymptotics.Overlaps(*vector)
         new = asymptotics._update("logistic", state, alpha, PROBLEM["lam"], PROBLEM["r"], stds, priors, quadrature)
-        mean_f = asymptotics._channel("logistic", state, stds, priors, quadrature)[0]
+        mean_f = asymptotics._channel("logistic", state, stds, quadrature)[0]
         return jnp.stack([*(jnp.stack(new) - vector)[:3], priors @ mean_f])
 
     points, residuals = [], []

@@ -121,7 +121,7 @@ def pruned_problem(alpha, priors, densities):
     return alpha * jnp.sum(kept), kept / jnp.sum(kept)
 
 
-def _channel(loss: str, state: Overlaps, stds, priors, quadrature):
+def _channel(loss: str, state: Overlaps, stds, quadrature):
     """Per class: E f, E f^2, E df/domega and E loss(t*), each (2,)."""
     nodes, weights = quadrature
     labels = jnp.asarray(LABELS)
@@ -135,7 +135,7 @@ def _channel(loss: str, state: Overlaps, stds, priors, quadrature):
 
 
 def _update(loss, state: Overlaps, alpha, lam, r, stds, priors, quadrature) -> Overlaps:
-    mean_f, mean_f2, mean_df, _ = _channel(loss, state, stds, priors, quadrature)
+    mean_f, mean_f2, mean_df, _ = _channel(loss, state, stds, quadrature)
     labels = jnp.asarray(LABELS)
     m_hat = alpha * jnp.sum(priors * labels * mean_f)
     q_hat = alpha * jnp.sum(priors * stds**2 * mean_f2)
@@ -210,7 +210,7 @@ def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max
     residual = jnp.max(jnp.abs(update(vector) - vector))
     state = Overlaps(*vector)
     errors = ndtr(-(state.m + jnp.asarray(LABELS) * state.bias) / (stds * jnp.sqrt(state.q)))
-    losses = _channel(loss, state, stds, train_priors, quadrature)[3]
+    losses = _channel(loss, state, stds, quadrature)[3]
     converged = (residual <= tolerance) & jnp.all(jnp.isfinite(vector))
     return Asymptotics(state.m, state.q, state.bias, state.variance, errors, priors @ errors, train_priors @ losses,
                        converged, residual, steps)

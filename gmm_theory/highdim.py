@@ -17,12 +17,14 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax.scipy.special import ndtr
 
+from gmm_theory._optimize import minimise_lbfgs
 from gmm_theory.asymptotics import LABELS, loss_value, pruned_problem
 
 SIMULATED_LOSSES = ("square", "logistic")
+_GRADIENT_TOLERANCE = 1e-9
+_MAX_STEPS = 2000
 
 
 class Trials(NamedTuple):
@@ -61,34 +63,14 @@ def _fit_square(x, y, lam):
     return solution[:-1], solution[-1]
 
 
-def _fit_lbfgs(objective, dimension: int, steps: int = 2000, tolerance: float = 1e-9):
-    solver = optax.lbfgs()
-    value_and_grad = optax.value_and_grad_from_state(objective)
-    params = (jnp.zeros(dimension), jnp.zeros(()))
-
-    def step(carry):
-        params, state = carry
-        value, grad = value_and_grad(params, state=state)
-        updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=objective)
-        return optax.apply_updates(params, updates), state
-
-    def running(carry):
-        _, state = carry
-        count = optax.tree.get(state, "count")
-        grad = optax.tree.get(state, "grad")
-        return (count == 0) | ((count < steps) & (optax.tree.norm(grad) > tolerance))
-
-    params, _ = jax.lax.while_loop(running, step, (params, solver.init(params)))
-    return params
-
-
 @functools.partial(jax.jit, static_argnames=("loss", "n", "dimension"))
 def _trial(key, loss: str, n: int, dimension: int, lam, r, stds, priors):
     x, y = _sample(key, n, dimension, r, stds, priors)
     if loss == "square":
         weights, bias = _fit_square(x, y, lam)
     else:
-        weights, bias = _fit_lbfgs(_objective(loss, x, y, lam), dimension)
+        initial = (jnp.zeros(dimension), jnp.zeros(()))
+        (weights, bias), _ = minimise_lbfgs(_objective(loss, x, y, lam), initial, _GRADIENT_TOLERANCE, _MAX_STEPS)
     m = weights[0] * jnp.sqrt(r) / np.sqrt(dimension)
     q = jnp.sum(weights**2) / dimension
     errors = ndtr(-(m + jnp.asarray(LABELS) * bias) / (stds * jnp.sqrt(q)))

@@ -18,7 +18,7 @@ import numpy as np
 
 from gmm_theory.bridge.datasets import Dataset
 from gmm_theory.bridge.pipeline import BridgeConfig, prepare, selection_key
-from gmm_theory.bridge.train import TrainConfig, class_recalls, predict, train
+from gmm_theory.bridge.train import class_recalls, predict, train
 from gmm_theory.multiclass.mixture import KClassMixture, fit_mixture
 
 
@@ -34,10 +34,7 @@ def embedding_mixture(config: BridgeConfig = BridgeConfig(), *, components: int 
     """Train the full-data query model of ``config`` and fit a mixture to its held-out
     embeddings (``components`` principal directions, covariance ``shrinkage``)."""
     dataset, model, arrays = prepare(config, dataset)
-    recipe = config.recipe
-    train_config = TrainConfig(epochs=config.epochs or recipe.epochs, batch_size=recipe.batch_size,
-                               learning_rate=recipe.learning_rate)
-    variables, _ = train(model, arrays.x_train, arrays.y_train, train_config,
+    variables, _ = train(model, arrays.x_train, arrays.y_train, config.query_training,
                          jax.random.fold_in(selection_key(config), 0), progress=config.progress)
     x = jnp.concatenate([arrays.x_val, jnp.asarray(dataset.x_test)])
     y = np.concatenate([dataset.y_val, dataset.y_test])

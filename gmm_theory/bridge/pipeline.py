@@ -103,6 +103,14 @@ class BridgeConfig:
     def recipe(self) -> Recipe:
         return RECIPES["npz" if self.dataset.startswith("npz:") else self.dataset]
 
+    @property
+    def query_training(self) -> TrainConfig:
+        """How a query model trains: the recipe's epochs (unless ``epochs`` is set), batch
+        size and learning rate, without augmentation."""
+        recipe = self.recipe
+        return TrainConfig(epochs=self.epochs or recipe.epochs, batch_size=recipe.batch_size,
+                           learning_rate=recipe.learning_rate)
+
 
 class Query(NamedTuple):
     """Averaged class recalls (K,) on the validation split, within-class scores (n,) of the
@@ -173,9 +181,7 @@ def query(model, arrays: _Arrays, subset, config: BridgeConfig, key, classes: in
     """The query phase on ``subset`` for ``scorers`` (``config.scorer`` by default), averaged
     over ``config.query_inits`` initialisations."""
     scorers = tuple(scorers or (config.scorer,))
-    recipe = config.recipe
-    train_config = TrainConfig(epochs=config.epochs or recipe.epochs, batch_size=recipe.batch_size,
-                               learning_rate=recipe.learning_rate)
+    train_config = config.query_training
     runs = [_query_once(model, arrays, subset, config, train_config, jax.random.fold_in(key, i), classes, scorers)
             for i in range(config.query_inits)]
     recalls, log_probabilities, scores = zip(*runs)

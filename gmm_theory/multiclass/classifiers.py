@@ -36,10 +36,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-import optax.tree_utils as otu
 
 from gmm_theory import _checks
+from gmm_theory._optimize import minimise_lbfgs
 from gmm_theory.multiclass.mixture import KClassMixture
 
 
@@ -95,29 +94,6 @@ def _cross_entropy(classifier: LinearClassifier, mixture: KClassMixture, normals
     return mixture.priors @ (log_partition - jnp.diagonal(centres)) + 0.5 * ridge * jnp.sum(weights**2)
 
 
-def _minimise_lbfgs(objective, initial, tolerance, max_steps):
-    """L-BFGS (optax, zoom line search) from ``initial`` until every gradient entry is at
-    most ``tolerance`` in size; the parameters and whether that happened within ``max_steps``."""
-    solver = optax.lbfgs(memory_size=20)
-    value_and_grad = optax.value_and_grad_from_state(objective)
-
-    def step(carry):
-        params, state = carry
-        value, grad = value_and_grad(params, state=state)
-        updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=objective)
-        return optax.apply_updates(params, updates), state
-
-    def converged(state):
-        largest = otu.tree_max(jax.tree.map(jnp.abs, otu.tree_get(state, "grad")))
-        return (otu.tree_get(state, "count") > 0) & (largest <= tolerance)
-
-    def running(carry):
-        return ~converged(carry[1]) & (otu.tree_get(carry[1], "count") < max_steps)
-
-    params, state = jax.lax.while_loop(running, step, (initial, solver.init(initial)))
-    return params, converged(state)
-
-
 def _second_moment_factor(mixture: KClassMixture) -> jax.Array:
     """Cholesky factor of E[(x, 1)(x, 1)^T] under ``mixture``'s law, (d + 1, d + 1)."""
     num_classes, dimension = mixture.means.shape
@@ -140,7 +116,7 @@ def _fit_logistic(mixture: KClassMixture, key, ridge, tolerance, max_steps, samp
 
     # Zero start: every gradient has rows summing to zero, so the iterates stay in that
     # gauge, where the minimiser is unique.
-    theta, converged = _minimise_lbfgs(lambda t: _cross_entropy(classifier(t), mixture, normals, ridge),
+    theta, converged = minimise_lbfgs(lambda t: _cross_entropy(classifier(t), mixture, normals, ridge),
                                        jnp.zeros((num_classes, dimension + 1), mixture.means.dtype), tolerance,
                                        max_steps)
     weights, biases = classifier(theta)
