@@ -23,7 +23,8 @@ f_c = y_c (t*_c - u_c) / (sigma_c^2 V) (the score function of the channel), the 
     V = 1 / (lam + v_hat),   m = r m_hat V,   q = (r m_hat^2 + q_hat) V^2,
     0 = sum_c phi_c E f_c                       (stationarity in b),
 
-the expectations over xi by Gauss-Hermite quadrature.  They are iterated with damping (the b
+the expectations over xi by Gauss-Hermite quadrature (for the hinge loss, whose t* is
+piecewise linear in xi, in closed form).  They are iterated with damping (the b
 equation by a Newton step per iteration), then solved by Newton's method from there.
 Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
 alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
@@ -59,14 +60,10 @@ def loss_value(loss: str, margin):
 
 
 def proximal_margin(loss: str, margin, variance):
-    """t* = argmin_t (t - margin)^2 / (2 variance) + loss(t), and d t* / d margin."""
+    """t* = argmin_t (t - margin)^2 / (2 variance) + loss(t), and d t* / d margin, for the
+    square and logistic losses (the hinge channel is integrated in closed form instead)."""
     if loss == "square":
         return (margin + variance) / (1 + variance), jnp.full_like(margin, 1 / (1 + variance))
-    if loss == "hinge":
-        below, above = margin < 1 - variance, margin > 1
-        proximal = jnp.where(below, margin + variance, jnp.where(above, margin, 1.0))
-        return proximal, jnp.where(below | above, 1.0, 0.0)
-
     # Logistic: the root of F(t) = t - margin - variance sigmoid(-t), increasing, lies in
     # [margin, margin + variance].  Bisection first (plain Newton can cycle around the
     # inflection of F when the variance is large), then Newton steps kept inside the bracket.
@@ -88,6 +85,10 @@ def proximal_margin(loss: str, margin, variance):
     proximal = root - (root - margin - variance * s) / (1 + variance * s * (1 - s))
     s = jax.nn.sigmoid(-proximal)
     return proximal, 1 / (1 + variance * s * (1 - s))
+
+
+class NotConverged(RuntimeError):
+    """The saddle-point iteration ended without meeting its tolerance."""
 
 
 class Overlaps(NamedTuple):
@@ -121,8 +122,34 @@ def pruned_problem(alpha, priors, densities):
     return alpha * jnp.sum(kept), kept / jnp.sum(kept)
 
 
+def _hinge_channel(state: Overlaps, stds):
+    """The channel of the hinge loss in closed form.
+
+    The margin u_c = m + y_c b + sigma_c sqrt(q) z is Gaussian and, with v = sigma_c^2 V, the
+    proximal step t* - u is v below 1 - v, 1 - u on [1 - v, 1] and 0 above 1, so every
+    expectation is a truncated Gaussian moment.  (Quadrature would integrate the jumps of
+    d t* / d u badly.)
+    """
+    labels = jnp.asarray(LABELS)
+    mean, scale, v = state.m + labels * state.bias, stds * jnp.sqrt(state.q), stds**2 * state.variance
+    # The kinks of t* at u = 1 - v and u = 1 in standard units, z = (u - mean) / scale.
+    low, high = (1 - v - mean) / scale, (1 - mean) / scale
+    below_mass, middle_mass = ndtr(low), ndtr(high) - ndtr(low)
+    density_low, density_high = jax.scipy.stats.norm.pdf(low), jax.scipy.stats.norm.pdf(high)
+    # E[z 1] and E[z^2 1] over the middle piece, and E[z 1] below it.
+    middle_z, below_z = density_low - density_high, -density_low
+    middle_z2 = middle_mass + low * density_low - high * density_high
+    gap = 1 - mean
+    step = v * below_mass + gap * middle_mass - scale * middle_z
+    step_squared = v**2 * below_mass + gap**2 * middle_mass - 2 * gap * scale * middle_z + scale**2 * middle_z2
+    train_loss = (gap - v) * below_mass - scale * below_z
+    return labels * step / v, step_squared / v**2, -middle_mass / v, train_loss
+
+
 def _channel(loss: str, state: Overlaps, stds, quadrature):
     """Per class: E f, E f^2, E df/domega and E loss(t*), each (2,)."""
+    if loss == "hinge":
+        return _hinge_channel(state, stds)
     nodes, weights = quadrature
     labels = jnp.asarray(LABELS)
     omega = labels[:, None] * state.m + stds[:, None] * jnp.sqrt(state.q) * nodes
@@ -194,18 +221,25 @@ def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max
         return jnp.stack(_update(loss, Overlaps(*vector), train_alpha, lam, r, stds, train_priors, quadrature))
 
     def body(carry):
-        vector, _, step = carry
-        new = damping * update(vector) + (1 - damping) * vector
-        return new, jnp.max(jnp.abs(new - vector)), step + 1
+        vector, image, residual, best, best_residual, step = carry
+        candidate = vector + damping * (image - vector)
+        candidate_image = update(candidate)
+        candidate_residual = jnp.max(jnp.abs(candidate_image - candidate))
+        better = candidate_residual < best_residual
+        return (candidate, candidate_image, candidate_residual, jnp.where(better, candidate, best),
+                jnp.where(better, candidate_residual, best_residual), step + 1)
 
     def running(carry):
-        _, residual, step = carry
-        return (residual > tolerance) & (step < max_steps)
+        residual, step = carry[2], carry[5]
+        return (residual > tolerance) & jnp.isfinite(residual) & (step < max_steps)
 
     start = jnp.asarray([0.5, 1.0, 1.0, 0.0])
-    vector, _, steps = jax.lax.while_loop(running, body, (start, jnp.asarray(jnp.inf), 0))
-    # The damped iteration can circle the fixed point (near-separable logistic fits); Newton's
-    # method on the undamped equations then converges quadratically from where it got to.
+    image = update(start)
+    residual = jnp.max(jnp.abs(image - start))
+    _, _, _, vector, _, steps = jax.lax.while_loop(running, body, (start, image, residual, start, residual, 0))
+    # The damped iteration can circle the fixed point (near-separable logistic fits) or run
+    # away from it (the square loss's m -> c (1 - m) with c > 3 at damping 1/2); Newton's method
+    # on the undamped equations, from the best point it visited, then converges quadratically.
     vector = _newton(lambda v: update(v) - v, vector, newton_steps)
     residual = jnp.max(jnp.abs(update(vector) - vector))
     state = Overlaps(*vector)
@@ -222,8 +256,17 @@ def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0
     ``alpha`` samples per dimension; arguments broadcast under ``jax.vmap``.
 
     Up to ``max_steps`` damped iterations, then ``newton_steps`` Newton steps on the
-    undamped equations.  ``residual`` is max |update(v) - v| at the answer; ``converged``
-    is False (and the numbers are not to be trusted) when it exceeds ``tolerance``.
+    undamped equations from the point of smallest residual.  ``residual`` is
+    max |update(v) - v| at the answer.  Called on concrete numbers, a fixed point that misses
+    ``tolerance`` raises :class:`NotConverged`; under ``jax.vmap`` or ``jax.jit`` ``converged`` is
+    False there instead (and those numbers are not to be trusted).  No fixed point exists, for
+    example, for the logistic loss without ridge on separable data (small ``alpha``), where
+    ||w|| grows without bound.
     """
     _check(alpha, lam, r, stds, priors, densities, loss)
-    return _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)
+    result = _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)
+    if _checks.is_concrete(result.converged) and not bool(result.converged):
+        raise NotConverged(f"the saddle-point equations did not converge: residual {float(result.residual):.3g} > "
+                           f"tolerance {tolerance:g} (try a smaller damping, more max_steps or newton_steps, or "
+                           f"lam > 0 if the training data may be separable)")
+    return result

@@ -8,6 +8,7 @@ import json
 import math
 import sys
 
+from gmm_theory.asymptotics import NotConverged
 from gmm_theory.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 
@@ -403,7 +404,7 @@ def main(argv=None) -> int:
         # The closed forms need float64; the CNNs of the bridge train in float32.
         with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
             _emit(args.run(args), args.json)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, NotConverged) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -102,6 +102,7 @@ def test_allocate_stratified_keeps_class_balance(capsys):
         (["asymptotics", "--alpha", "-1"], "alpha"),
         (["asymptotics", "--priors", "0.5", "0.6"], "priors"),
         (["asymptotics", "--densities", "0", "1"], "densities"),
+        (["asymptotics", "--lam", "0", "--alpha", "0.5"], "lam"),  # separable: no fixed point
         (["multiclass", "--k", "3", "--dim", "2", "--density", "0"], "density"),
         (["multiclass", "--separation", "-1"], "separation"),
         (["multiclass", "--points", "0"], "--points"),
