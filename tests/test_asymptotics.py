@@ -139,7 +139,7 @@ def test_square_loss_variance_is_the_resolvent_trace_of_the_sample_covariance():
     # For the square loss V = lim Tr (X^T X / d + lam)^-1 / d (the Hessian of the objective; the
     # means and the intercept are rank-one changes), a generalised Marchenko-Pastur law when the
     # class variances differ.  Checked against the eigenvalues of one large sample.
-    alpha, lam, stds, priors, dimension = 2.0, 0.3, np.array([0.6, 1.5]), np.array([0.35, 0.65]), 2000
+    alpha, lam, stds, priors, dimension = 2.0, 0.3, np.array([0.6, 1.5]), np.array([0.35, 0.65]), 1200
     theory = solve(alpha, lam, 1.0, stds, priors, loss="square")
     rng = np.random.default_rng(0)
     n = int(alpha * dimension)
