@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from gmm_theory._io import replacing
 from gmm_theory.comparison import METHODS, compare_methods, drop_regret_map, method_limits
-from gmm_theory.asymptotic_figures import learning_curves
+from gmm_theory.asymptotic_figures import learning_curves, pruning_landscape
 from gmm_theory.curves import color_for
 from gmm_theory.drawn import Drawn
 from gmm_theory.landscape import (
@@ -393,6 +393,7 @@ FIGURES = {
     "allocators_vs_density": multiclass.allocators_vs_density,
     "embedding_allocators": multiclass.embedding_allocators,
     "asymptotic_learning_curves": learning_curves,
+    "asymptotic_pruning_landscape": pruning_landscape,
 }
 
 QUICK_OPTIONS = {
@@ -409,6 +410,8 @@ QUICK_OPTIONS = {
     "embedding_allocators": {"dataset": "digits", "epochs": 1, "components": 3, "densities": (0.5,), "points": 64},
     "asymptotic_learning_curves": {"alphas": (0.5, 1.0, 4.0), "simulated_alphas": (1.0, 4.0), "dimension": 100,
                                    "seeds": 3},
+    "asymptotic_pruning_landscape": {"grid": 8, "levels": (0.5,), "dataset_densities": (0.25, 0.5, 0.75, 1.0),
+                                     "line_points": 16, "simulated_densities": (0.5,), "dimension": 100, "seeds": 3},
 }
 
 

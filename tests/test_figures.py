@@ -152,3 +152,24 @@ def test_asymptotic_learning_curves_converge_and_put_the_wider_class_on_top(draw
         # sigma_+ = 1.5 > sigma_- = 0.5 with balanced priors: class + is the worst class.
         assert np.all(data[loss]["theory"][:, 1] > data[loss]["theory"][:, 0])
         assert data[loss]["simulated"].shape == (2, 2)
+
+
+def test_asymptotic_pruning_landscape_allocations_are_feasible_and_the_optimum_is_best(drawn):
+    data = drawn["asymptotic_pruning_landscape"].data
+    assert all(np.all(flags) for flags in data["converged"].values())
+    densities, allocations = data["dataset_densities"], data["allocations"]
+    for allocation in allocations.values():
+        d = allocation["densities"]
+        np.testing.assert_allclose(d @ np.array(PAPER[2]), densities, rtol=0, atol=1e-9)
+        assert np.all((d > 0) & (d <= 1))
+    optimum = allocations["proportional-regime optimum"]["worst"]
+    for name, allocation in allocations.items():
+        assert np.all(optimum <= allocation["worst"] + 1e-9), name
+    stratified = allocations["stratified"]["worst"]
+    assert np.all(optimum[densities < 1] < stratified[densities < 1] - 0.05)
+    # Std-proportional training priors (0.25, 0.75) are d = D (0.5, 1.5) while d_+ <= 1.
+    small = densities <= 2 / 3
+    np.testing.assert_allclose(allocations["infinite-data optimum"]["densities"][small],
+                               densities[small, None] * np.array([0.5, 1.5]), atol=1e-12)
+    assert data["simulated"].shape == data["standard_errors"].shape == (1,)
+    assert np.all(np.isfinite(data["simulated"])) and np.all(data["standard_errors"] > 0)
