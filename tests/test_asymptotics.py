@@ -195,3 +195,15 @@ def test_without_a_fixed_point_the_solver_says_so():
         solve(0.5, 0.0, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic")
     traced = jax.jit(lambda alpha: solve(alpha, 0.0, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic"))(0.5)
     assert not bool(traced.converged) and float(traced.residual) > 1e-10
+
+
+def test_one_vmapped_call_covers_ridges_and_class_densities():
+    import jax
+
+    lams = np.array([0.01, 0.1, 1.0])
+    densities = np.array([[0.3, 1.0], [1.0, 0.3], [0.6, 0.6]])
+    batch = jax.vmap(lambda lam, d: solve(2.0, lam, 1.0, (0.6, 1.4), (0.4, 0.6), loss="hinge", densities=d))(
+        lams, densities)
+    for i in range(3):
+        single = solve(2.0, float(lams[i]), 1.0, (0.6, 1.4), (0.4, 0.6), loss="hinge", densities=densities[i])
+        np.testing.assert_allclose(np.asarray(batch.class_errors)[i], np.asarray(single.class_errors), atol=1e-9)
