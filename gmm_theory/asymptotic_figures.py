@@ -30,6 +30,14 @@ ALLOCATION_STYLES = {
 }
 
 
+def _class_error_means(trials) -> tuple[np.ndarray, np.ndarray]:
+    """Mean class errors (T, 2) over the seeds of each :class:`gmm_theory.highdim.Trials`, and
+    their standard errors."""
+    errors = [t.class_errors for t in trials]
+    return (np.array([e.mean(axis=0) for e in errors]),
+            np.array([e.std(axis=0, ddof=1) / np.sqrt(len(e)) for e in errors]))
+
+
 def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: float = 1.0, stds=(0.5, 1.5),
                     priors=(0.5, 0.5), alphas=tuple(np.geomspace(0.25, 16.0, 60)),
                     simulated_alphas=(0.5, 1.0, 2.0, 4.0, 8.0), dimension: int = 500, seeds: int = 8) -> Drawn:
@@ -42,10 +50,9 @@ def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: floa
         for ax, loss in zip(axes, losses):
             curve = jax.vmap(lambda a: solve(a, lam, r, stds, priors, loss=loss))(alphas)
             errors = np.asarray(curve.class_errors)
-            trials = [simulate(a, lam, r, stds, priors, loss=loss, dimension=dimension, seeds=seeds)
-                      for a in simulated_alphas]
-            simulated = np.array([t.class_errors.mean(axis=0) for t in trials])
-            standard_errors = np.array([t.class_errors.std(axis=0, ddof=1) / np.sqrt(seeds) for t in trials])
+            simulated, standard_errors = _class_error_means([
+                simulate(a, lam, r, stds, priors, loss=loss, dimension=dimension, seeds=seeds)
+                for a in simulated_alphas])
             for k, (label, color) in enumerate(CLASS_COLORS.items()):
                 ax.plot(alphas, errors[:, k], color=color, label=f"class {label} (sigma = {stds[k]:g}), theory")
                 ax.errorbar(simulated_alphas, simulated[:, k], yerr=standard_errors[:, k], fmt="o", color=color,
@@ -155,17 +162,14 @@ def pruning_landscape(*, loss: str = "logistic", lam: float = 0.01, r: float = 1
                                        for D in every]),
             "stratified": np.stack([every, every], axis=1),
         }
-        fixed_points = {name: [solve(**problem, densities=d) for d in densities]
-                        for name, densities in allocated.items()}
-        errors = {name: np.array([float(np.max(p.class_errors)) for p in points])
-                  for name, points in fixed_points.items()}
+        fixed_points = {name: _solve_at(densities, problem) for name, densities in allocated.items()}
+        errors = {name: np.asarray(points.class_errors).max(axis=1) for name, points in fixed_points.items()}
 
         simulated_allocations = allocated["proportional-regime optimum"][on_simulated]
-        trials = [simulate(alpha, lam, r, stds, priors, loss=loss, densities=d, dimension=dimension, seeds=seeds)
-                  for d in simulated_allocations]
-        means = np.array([t.class_errors.mean(axis=0) for t in trials])
-        standard_errors = np.array([t.class_errors.std(axis=0, ddof=1) / np.sqrt(seeds) for t in trials])
-        worse = (np.arange(len(trials)), np.argmax(means, axis=1))
+        means, standard_errors = _class_error_means([
+            simulate(alpha, lam, r, stds, priors, loss=loss, densities=d, dimension=dimension, seeds=seeds)
+            for d in simulated_allocations])
+        worse = (np.arange(len(means)), np.argmax(means, axis=1))
 
         figure = Figure(figsize=(12.5, 5.2), layout="constrained")
         map_ax, curve_ax = figure.subplots(1, 2)
@@ -200,7 +204,7 @@ def pruning_landscape(*, loss: str = "logistic", lam: float = 0.01, r: float = 1
                         f"before pruning, ||mu||^2 = {r:g}, sigma = {tuple(stds)}, priors {tuple(priors)}",
                         fontsize=10)
         converged = {"grid": np.asarray(landscape.converged).reshape(grid, grid), "full": bool(full.converged),
-                     **{name: np.array([bool(p.converged) for p in points]) for name, points in fixed_points.items()}}
+                     **{name: np.asarray(points.converged) for name, points in fixed_points.items()}}
         data = {"axis": axis, "worst": worst, "full_worst": full_worst, "converged": converged,
                 "dataset_densities": every[on_curve], "levels": every[on_levels],
                 "allocations": {name: {"densities": d[on_curve], "worst": errors[name][on_curve],

@@ -25,7 +25,8 @@ f_c = y_c (t*_c - u_c) / (sigma_c^2 V) (the score function of the channel), the 
 
 the expectations over xi by Gauss-Hermite quadrature (for the hinge loss, whose t* is
 piecewise linear in xi, in closed form).  They are iterated with damping (the b
-equation by a Newton step per iteration), then solved by Newton's method from there.
+equation by a Newton step per iteration), then solved by Newton's method from the point of
+smallest residual that the iteration reached.
 Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
 alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
 keeps the priors phi.

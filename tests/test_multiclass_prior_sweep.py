@@ -29,6 +29,12 @@ def _lda_rule(means, covariances, priors):
     return weights, -0.5 * np.sum(weights * means, axis=1) + np.log(priors)
 
 
+def _per_prior_risks(mixture, priors, key, points):
+    """Class risks and bounds of the LDA rule at each training prior, one orthant call each."""
+    return map(np.asarray, jax.lax.map(
+        lambda prior: class_risks(mixture, lda_classifier(mixture.with_priors(prior)), key, points, 8), priors))
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["equal covariances", "unequal covariances"])
 def sweep(request):
     """A K = 5, d = 4 mixture, 6 Dirichlet training priors and the fast risks at them."""
@@ -41,9 +47,7 @@ def sweep(request):
 
 def test_agrees_with_the_per_prior_class_risks_within_the_sum_of_bounds(sweep):
     mixture, priors, risks, bounds = sweep
-    reference, reference_bounds = map(np.asarray, jax.lax.map(
-        lambda prior: class_risks(mixture, lda_classifier(mixture.with_priors(prior)), jax.random.key(1), 2048, 8),
-        priors))
+    reference, reference_bounds = _per_prior_risks(mixture, priors, jax.random.key(1), 2048)
     # Each bound is 3 standard errors estimated from 8 shifts, which covers about 95 % of errors
     # (t-distributed with 7 degrees of freedom, and heavier-tailed for lattice rules); float32
     # rounding of the integrals adds about 1e-6.
@@ -93,9 +97,7 @@ def coarse():
 
 def test_bounds_are_honest_against_a_far_more_accurate_reference(coarse):
     mixture, priors, risks, bounds = coarse
-    reference, reference_bounds = map(np.asarray, jax.lax.map(
-        lambda prior: class_risks(mixture, lda_classifier(mixture.with_priors(prior)), jax.random.key(3), 8192, 8),
-        priors))
+    reference, reference_bounds = _per_prior_risks(mixture, priors, jax.random.key(3), 8192)
     assert np.all(reference_bounds <= 0.2 * bounds)
     ratio = (risks - reference) / bounds  # about N(0, 1/9) if each bound is 3 honest standard errors
     assert np.mean(np.abs(ratio) <= 1) >= 0.9

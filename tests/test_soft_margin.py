@@ -44,3 +44,16 @@ def test_an_iteration_budget_too_small_is_reported():
     features = rng.standard_normal((200, 50)) / np.sqrt(50) + 0.3 * labels[:, None]
     fit = fit_soft_margin(jnp.asarray(features), jnp.asarray(labels), 0.01, max_iterations=50)
     assert not bool(fit.converged) and float(fit.gap) > 0
+
+
+def test_intercept_is_the_best_kink_even_with_ties():
+    from gmm_theory.soft_margin import _best_intercept
+
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        labels = np.where(rng.random(30) < rng.random(), 1.0, -1.0)
+        scores = np.round(rng.standard_normal(30), 1)  # rounding makes tied kinks
+        _, total = _best_intercept(jnp.asarray(scores), jnp.asarray(labels))
+        kinks = labels - scores
+        brute_force = min(np.maximum(0, 1 - labels * (scores + b)).sum() for b in kinks)
+        assert float(total) == pytest.approx(brute_force, abs=1e-12)
