@@ -4,7 +4,7 @@ Workload (the issue's speed target): the logistic loss, lam = 0.01, r = 1, stds 
 priors (0.3, 0.7), at 50 values of alpha from 0.2 to 20 (log-spaced), every fixed point to a
 residual max |update(v) - v| below 1e-8.
 
-- engine: ``jax.vmap`` of :func:`gmm_theory.asymptotics.solve` over alpha, jitted once; the
+- engine: ``jax.vmap`` of :func:`gmm_theory.highdim.asymptotics.solve` over alpha, jitted once; the
   first call (with compilation) and the best of ``--repeats`` later calls are reported;
 - loop: the same jitted solver called once per alpha from Python (what one writes first);
 - scipy: ``scipy.optimize.root`` (MINPACK's hybrid method) on the same jitted equations
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
 
-from gmm_theory import asymptotics
+from gmm_theory.highdim import asymptotics
 
 PROBLEM = {"lam": 0.01, "r": 1.0, "stds": (0.5, 1.5), "priors": (0.3, 0.7)}
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import ndtr
 
 import gmm_theory as gt
-from gmm_theory import simulate
+from gmm_theory.twoclass.montecarlo import engine as simulate
 
 
 def _best_time(function, repeats: int = 3) -> float:

@@ -4,9 +4,8 @@ Closed forms, Monte Carlo and a shared class-quota allocator, after Vysogorets, 
 Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025.
 """
 
-from gmm_theory import prune
-from gmm_theory.mixture import TwoClassMixture, sample
-from gmm_theory.optimal import (
+from gmm_theory.twoclass.mixture import TwoClassMixture, sample
+from gmm_theory.twoclass.optimal import (
     interior_threshold,
     risk_minimising_threshold,
     std_proportional_priors,
@@ -15,14 +14,14 @@ from gmm_theory.optimal import (
     worst_class_optimal_risk,
     worst_class_threshold,
 )
-from gmm_theory.pruning import (
+from gmm_theory.twoclass.pruned_law import (
     ssp_kept_fractions,
     ssp_threshold,
     ssp_training_priors,
     ssp_training_risk,
     training_priors,
 )
-from gmm_theory.risk import average_risk, class_risks, linear_class_risks, worst_class_risk
-from gmm_theory.surrogate import least_squares_threshold
+from gmm_theory.twoclass.risk import average_risk, class_risks, linear_class_risks, worst_class_risk
+from gmm_theory.twoclass.surrogate import least_squares_threshold
 
 __version__ = "0.1.0"

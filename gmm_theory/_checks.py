@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -81,3 +83,43 @@ def jit_with_checks(check=None, **jit_kwargs):
         return call
 
     return decorate
+
+
+def check_choice(name: str, value, allowed) -> None:
+    """A ``ValueError`` naming ``name`` unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def round_half_up(value):
+    """floor(x + 1/2): the kept count of a density d of N samples is round_half_up(d N).
+
+    JAX arrays (tracers included) give a JAX float array, anything else a numpy float, or an
+    int for a scalar."""
+    if isinstance(value, jax.Array):
+        return jnp.floor(value + 0.5)
+    floored = np.floor(np.asarray(value, dtype=np.float64) + 0.5)
+    return int(floored) if floored.ndim == 0 else floored
+
+
+def in_float64(function):
+    """Run ``function`` with float64 enabled (``jax.enable_x64``) whatever the caller's setting."""
+
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        with jax.enable_x64(True):
+            return function(*args, **kwargs)
+
+    return wrapped
+
+
+class MissingExtra(ImportError):
+    """An optional part of the toolkit was used without the extra that installs it."""
+
+
+def require_extra(extra: str, modules) -> None:
+    """A one-line :class:`MissingExtra` unless every module of ``modules`` can be imported."""
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingExtra(f"this needs the {extra!r} extra (missing: {', '.join(missing)}); "
+                           f"install it with: pip install 'gmm_theory[{extra}]'")

@@ -8,8 +8,8 @@ import json
 import math
 import sys
 
-from gmm_theory.asymptotics import NotConverged
-from gmm_theory.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
+from gmm_theory.highdim.asymptotics import NotConverged
+from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,7 +50,7 @@ def _emit(result: dict, as_json: bool) -> None:
 
 
 def _rule_report(mixture, threshold) -> dict:
-    from gmm_theory.risk import average_risk, class_risks, worst_class_risk
+    from gmm_theory.twoclass.risk import average_risk, class_risks, worst_class_risk
 
     return {
         "threshold": float(threshold),
@@ -124,8 +124,9 @@ def _simulate(args) -> dict:
     import numpy as np
 
     import gmm_theory as gt
-    from gmm_theory import simulate
-    from gmm_theory.policies import policy_counts
+    from gmm_theory.twoclass.montecarlo import engine as simulate
+    from gmm_theory.twoclass.montecarlo import selection
+    from gmm_theory.twoclass.montecarlo.policies import policy_counts
 
     if args.n < 2:
         raise ValueError(f"n must be at least 2, got {args.n}")
@@ -145,7 +146,7 @@ def _simulate(args) -> dict:
         shape = (args.grid, args.grid)
     else:
         counts = policy_counts(mixture, key, samples, [1.0], "margin", margin=args.margin)
-        kept = np.asarray(counts / np.asarray(jax.vmap(gt.prune.class_sizes)(samples.y))[:, None, :])
+        kept = np.asarray(counts / np.asarray(jax.vmap(selection.class_sizes)(samples.y))[:, None, :])
         d0, d1 = kept[..., 0].mean(axis=0), kept[..., 1].mean(axis=0)
         shape = (1, 1)
     risks = np.asarray(simulate.evaluate_counts(mixture, samples, counts, args.fit))
@@ -182,7 +183,7 @@ def _figures(args) -> dict:
 
 
 def _asymptotics(args) -> dict:
-    from gmm_theory.asymptotics import solve
+    from gmm_theory.highdim.asymptotics import solve
 
     result = solve(args.alpha, args.lam, args.r, args.stds, args.priors, loss=args.loss, densities=args.densities)
     return {"loss": args.loss, "alpha": args.alpha, "lam": args.lam, "r": args.r, "stds": args.stds,
@@ -255,7 +256,7 @@ def _sweep(args) -> dict:
 
 
 def _report(args) -> dict:
-    from gmm_theory.bridge.report import write_report
+    from gmm_theory.figures.empirical import write_report
 
     table, written = write_report(args.directory, args.out)
     if not args.json:
@@ -395,7 +396,7 @@ def main(argv=None) -> int:
     prog = f"gmm-theory {args.command}"
     try:
         if args.command == "derive":
-            from gmm_theory.symbolic import report
+            from gmm_theory.twoclass.symbolic import report
 
             print(report(as_json=args.json))
             return 0

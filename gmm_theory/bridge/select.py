@@ -15,7 +15,7 @@ import numpy as np
 
 from gmm_theory.allocate import allocate, iterated_drop_update
 from gmm_theory.bridge.train import class_recalls
-from gmm_theory.limits import iterated_drop_trajectory
+from gmm_theory.twoclass.limits import iterated_drop_trajectory
 
 QUOTERS = ("stratified", "drop", "iterated-drop", "adjusted", "none")
 SCHEDULES = ("linear", "exponential")
@@ -85,7 +85,7 @@ def adjusted_priors(log_probabilities, y_val, training_priors, density: float, *
 
     The candidates are the iterates of iterated DRoP (DRoP paper, ICLR 2025),
     ``pi' <- pi' e(pi')**step / Z`` realised at density d (``d pi'_k <= pi_k``), run by
-    :func:`gmm_theory.limits.iterated_drop_trajectory` as in the Gaussian model but on the
+    :func:`gmm_theory.twoclass.limits.iterated_drop_trajectory` as in the Gaussian model but on the
     :func:`adjusted_errors` of the one query; its fixed points equalise the errors of the
     classes that are not capped.  Validation errors are piecewise constant in pi', and on
     digits and mnist1d (3 seeds, d = 0.1, ..., 0.9) the iteration either settled or kept hopping

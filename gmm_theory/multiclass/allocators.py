@@ -5,7 +5,7 @@ density d is the training priors it realises, and its class risks are those of t
 classifier trained at those priors, on the mixture's own (test) law.  Quotas come from the
 shared allocator (:func:`gmm_theory.allocate.water_fill` with the class priors as
 capacities), and the DRoP policies run the same code as the two-class limits
-(:mod:`gmm_theory.limits`):
+(:mod:`gmm_theory.twoclass.limits`):
 
 - ``stratified``: the data's own priors;
 - ``drop-density``: one DRoP step, kept *fraction* proportional to the full-data class risk
@@ -24,7 +24,7 @@ capacities), and the DRoP policies run the same code as the two-class limits
   :func:`gmm_theory.multiclass.minimax.minimax_priors`.
 
 Realisation always goes through the shared allocator in count semantics
-(:func:`gmm_theory.limits.realised_priors`), the projection onto what density d allows.
+(:func:`gmm_theory.twoclass.limits.realised_priors`), the projection onto what density d allows.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
-from gmm_theory.limits import iterated_drop_trajectory, one_step_drop_priors
+from gmm_theory.twoclass.limits import iterated_drop_trajectory, one_step_drop_priors
 from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier, least_squares_classifier
 from gmm_theory.multiclass.minimax import RealisableMinimax, realisable_minimax
 from gmm_theory.multiclass.mixture import KClassMixture

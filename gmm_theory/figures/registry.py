@@ -1,0 +1,63 @@
+"""The registry of figures: each name, the family module that draws it and its quick sizes.
+
+Family modules are imported only when one of their figures is drawn, so the theory figures
+need no more than a core install; ``embedding_allocators`` trains a CNN and needs the
+``bridge`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from gmm_theory._checks import check_choice
+from gmm_theory.figures.drawing import save
+
+FAMILIES = {
+    "twoclass": ("risk_vs_training_prior", "ssp_vs_random", "risk_vs_density", "ratio_landscape", "drop_regret"),
+    "multiclass": ("multiclass_ternary", "multiclass_regret", "allocators_vs_density"),
+    "empirical": ("embedding_allocators",),
+    "highdim": ("asymptotic_learning_curves", "asymptotic_pruning_landscape"),
+}
+FIGURES = {name: family for family, names in FAMILIES.items() for name in names}
+# Registered names that differ from the drawing function's name.
+_FUNCTIONS = {"asymptotic_learning_curves": "learning_curves", "asymptotic_pruning_landscape": "pruning_landscape"}
+THEORY_FIGURES = tuple(name for name, family in FIGURES.items() if family != "empirical")
+
+QUICK_OPTIONS = {
+    "risk_vs_training_prior": {"points": 99, "n": 400, "seeds": 8, "mc_points": 7},
+    "ssp_vs_random": {"points": 61, "n": 400, "seeds": 8, "mc_points": 5},
+    "risk_vs_density": {"densities": (0.25, 0.5, 1.0), "n": 400, "seeds": 8, "limit_points": 7},
+    "ratio_landscape": {"grid": 10, "path_densities": (0.3, 0.6, 0.9), "path_points": 41, "mc_path_points": 7,
+                        "n": 400, "seeds": 8},
+    "drop_regret": {"std_ratios": (1.0, 2.0, 5.0), "gaps": (0.5, 2.0, 4.0), "rounds": 10},
+    "multiclass_ternary": {"subdivisions": 12, "points": 128},
+    "multiclass_regret": {"class_counts": (2, 3), "heterogeneities": (0.0, 1.0), "dimension": 4, "num_classes": 3,
+                          "seeds": 2, "points": 64},
+    "allocators_vs_density": {"densities": (0.3, 0.7), "num_classes": 4, "dimension": 3, "points": 64},
+    "embedding_allocators": {"dataset": "digits", "epochs": 1, "components": 3, "densities": (0.5,), "points": 64},
+    "asymptotic_learning_curves": {"alphas": (0.5, 1.0, 4.0), "simulated_alphas": (1.0, 4.0), "dimension": 100,
+                                   "seeds": 3},
+    "asymptotic_pruning_landscape": {"grid": 8, "levels": (0.5,), "dataset_densities": (0.25, 0.5, 0.75, 1.0),
+                                     "line_points": 16, "simulated_densities": (0.5,), "dimension": 100, "seeds": 3},
+}
+
+
+def figure_function(name: str):
+    """The function that draws the registered figure ``name``."""
+    check_choice("figure", name, FIGURES)
+    module = importlib.import_module(f"gmm_theory.figures.{FIGURES[name]}")
+    return getattr(module, _FUNCTIONS.get(name, name))
+
+
+def render_all(directory, *, quick: bool = False, names=None) -> list[Path]:
+    """Draw the named figures (all by default) on their embedded defaults; save each as PNG
+    and PDF in ``directory`` as soon as it is drawn."""
+    names = tuple(FIGURES) if names is None else tuple(names)
+    for name in names:
+        check_choice("figure", name, FIGURES)
+    written = []
+    for name in names:
+        drawn = figure_function(name)(**(QUICK_OPTIONS[name] if quick else {}))
+        written += save(drawn.figure, directory, name)
+    return written

@@ -1,0 +1,117 @@
+"""Honest comparisons of pruning methods: Monte Carlo at finite n next to the n -> infinity limit.
+
+A method is a within-class pruning rule (:mod:`gmm_theory.twoclass.montecarlo.selection`) plus a class-quota policy
+(:mod:`gmm_theory.twoclass.montecarlo.policies`).  Every method sees the same seeds (common random numbers), so
+differences between methods are not sampling noise between datasets.  Score-based methods
+cut one class-blind ranking, as they do in the paper's experiments (Section 5).
+
+:func:`drop_regret_map` answers how near-optimal DRoP is across mixtures (THEORY.md 1.4):
+the worst-class risk of one-step and iterated DRoP minus the best achievable by choosing
+the training priors, in the population limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+
+from gmm_theory.twoclass.limits import policy_class_risks
+from gmm_theory.twoclass.mixture import TwoClassMixture
+from gmm_theory.twoclass.optimal import trained_worst_class_risk, worst_class_optimal_priors
+from gmm_theory.twoclass.montecarlo.policies import policy_counts
+from gmm_theory.twoclass.montecarlo.engine import Summary, draw_seeds, evaluate_counts, summarise
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """A pruning method: within-class rule, quota policy, and the policy's population limit
+    (``None`` when no closed form is known)."""
+
+    prune: str
+    policy: str
+    limit: str | None
+
+
+METHODS = {
+    "Random": Method("random", "stratified", "stratified"),
+    "SSP": Method("ssp", "global", "ssp"),
+    "keep-hard": Method("keep-hard", "global", None),
+    "keep-easy": Method("keep-easy", "global", None),
+    "Random+DRoP": Method("random", "drop", "drop"),
+    "Random+iterated-DRoP": Method("random", "iterated-drop", "iterated-drop"),
+    "Random+optimal": Method("random", "optimal", "optimal"),
+}
+
+
+def _check_methods(methods) -> None:
+    for name in methods:
+        if name not in METHODS:
+            raise ValueError(f"methods must be drawn from {', '.join(map(repr, METHODS))}, got {name!r}")
+
+
+def compare_methods(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *,
+                    methods=tuple(METHODS), fit: str = "threshold", rounds: int = 10,
+                    step: float = 0.5) -> dict[str, Summary]:
+    """Monte Carlo risks of each method at each dataset density, summarised over seeds.
+
+    Seeds come from ``key`` exactly as in :func:`gmm_theory.twoclass.montecarlo.engine.sweep`; DRoP's
+    validation samples from a key derived from it.  ``rounds`` and ``step`` configure
+    iterated DRoP.
+    """
+    _check_methods(methods)
+    densities = np.asarray(densities, dtype=np.float64)
+    validation_key = jax.random.fold_in(key, 1)
+    summaries, samples_by_rule = {}, {}
+    for name in methods:
+        method = METHODS[name]
+        if method.prune not in samples_by_rule:  # methods pruning by the same rule share their draws
+            samples_by_rule[method.prune] = draw_seeds(mixture, key, n, seeds, method.prune, fit)
+        samples = samples_by_rule[method.prune]
+        options = {"rounds": rounds, "step": step} if method.policy == "iterated-drop" else {}
+        counts = policy_counts(mixture, validation_key, samples, densities, method.policy, fit=fit, **options)
+        summaries[name] = summarise(mixture, evaluate_counts(mixture, samples, counts, fit))
+    return summaries
+
+
+def method_limits(mixture: TwoClassMixture, densities, *, methods=tuple(METHODS), fit: str = "threshold",
+                  rounds: int = 30, step: float = 0.5) -> dict[str, np.ndarray]:
+    """Population class risks (D, 2) of each method with a known limit (others are left out)."""
+    _check_methods(methods)
+    limits = {}
+    for name in methods:
+        policy = METHODS[name].limit
+        if policy is None or (policy == "ssp" and fit != "threshold"):
+            continue
+        options = {"rounds": rounds, "step": step} if policy == "iterated-drop" else {}
+        limits[name] = np.array([policy_class_risks(mixture, d, policy, fit=fit, **options) for d in densities])
+    return limits
+
+
+def regret_mixture(std_ratio: float, gap: float) -> TwoClassMixture:
+    """The balanced mixture of a regret-map cell: sigma = (1, std_ratio), mu = (-gap/2, gap/2)."""
+    return TwoClassMixture((-gap / 2, gap / 2), (1.0, std_ratio), (0.5, 0.5))
+
+
+def drop_regret_map(std_ratios, gaps, *, density: float = 0.5, rounds: int = 30,
+                    step: float = 0.5) -> dict[str, np.ndarray]:
+    """Worst-class risks (R, G) over a grid of mixtures :func:`regret_mixture`, population limit.
+
+    Returns the optimum over training priors (``optimal``), and the worst-class risks of
+    training on the full data (``full``), after one DRoP step (``drop``) and after iterated
+    DRoP (``iterated-drop``), each at dataset density ``density``.  Regret = risk - optimum.
+    """
+    std_ratios = np.asarray(std_ratios, dtype=np.float64)
+    gaps = np.asarray(gaps, dtype=np.float64)
+    shape = (std_ratios.size, gaps.size)
+    maps = {name: np.empty(shape) for name in ("optimal", "full", "drop", "iterated-drop")}
+    for i, ratio in enumerate(std_ratios):
+        for j, gap in enumerate(gaps):
+            mixture = regret_mixture(ratio, gap)
+            maps["optimal"][i, j] = trained_worst_class_risk(mixture, worst_class_optimal_priors(mixture))
+            maps["full"][i, j] = policy_class_risks(mixture, density, "stratified").max()
+            maps["drop"][i, j] = policy_class_risks(mixture, density, "drop").max()
+            maps["iterated-drop"][i, j] = policy_class_risks(
+                mixture, density, "iterated-drop", rounds=rounds, step=step).max()
+    return maps

@@ -1,0 +1,209 @@
+import numpy as np
+import pytest
+
+from scipy.stats import norm
+
+from gmm_theory.highdim.asymptotics import solve
+from gmm_theory.highdim.simulation import simulate
+from gmm_theory.twoclass.mixture import TwoClassMixture
+from gmm_theory.twoclass.risk import linear_class_risks
+from gmm_theory.twoclass.surrogate import least_squares_rule, logistic_rule
+
+CASES = [
+    ("square", {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (0.5, 1.5), "priors": (0.3, 0.7)}, 1000),
+    ("square", {"alpha": 4.0, "lam": 0.01, "r": 2.0, "stds": (1.2, 0.8), "priors": (0.5, 0.5),
+                "densities": (0.4, 1.0)}, 1000),
+    ("logistic", {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (0.5, 1.5), "priors": (0.3, 0.7)}, 500),
+    # Nearly separable: the damped iteration circles the fixed point and Newton's method ends it.
+    ("logistic", {"alpha": 4.0, "lam": 0.01, "r": 2.0, "stds": (1.0, 1.0), "priors": (0.5, 0.5),
+                  "densities": (0.5, 1.0)}, 500),
+    ("hinge", {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (0.5, 1.5), "priors": (0.3, 0.7)}, 500),
+    # Separable training data: every margin reaches 1 and the training loss is 0.
+    ("hinge", {"alpha": 1.5, "lam": 0.05, "r": 1.5, "stds": (1.3, 0.7), "priors": (0.6, 0.4),
+               "densities": (0.6, 1.0)}, 500),
+]
+
+
+@pytest.mark.parametrize(("loss", "problem", "dimension"), CASES)
+def test_theory_agrees_with_erm_simulation_within_three_standard_errors(loss, problem, dimension):
+    arguments = dict(problem)
+    densities = arguments.pop("densities", (1.0, 1.0))
+    theory = solve(**arguments, loss=loss, densities=densities)
+    assert bool(theory.converged)
+    trials = simulate(**arguments, loss=loss, densities=densities, dimension=dimension, seeds=16)
+    assert np.all(trials.converged)
+    for simulated, predicted in ((trials.m, theory.m), (trials.q, theory.q), (trials.bias, theory.bias),
+                                 (trials.class_errors, theory.class_errors), (trials.train_loss, theory.train_loss)):
+        standard_error = simulated.std(axis=0, ddof=1) / np.sqrt(len(simulated))
+        assert np.all(np.abs(simulated.mean(axis=0) - np.asarray(predicted)) <= 3 * standard_error + 1e-3)
+
+
+@pytest.mark.parametrize("loss", ["square", "logistic"])
+def test_many_samples_and_no_ridge_give_the_population_minimiser(loss):
+    # As alpha -> infinity with lam -> 0 the ERM rule tends to the population minimiser of the
+    # loss, which lives on the mean direction: the one-dimensional rule of THEORY.md 1.6 for
+    # the projected mixture (means -+sqrt(r), the same stds and priors).
+    r, stds, priors = 1.5, (0.5, 1.5), (0.4, 0.6)
+    theory = solve(4000.0, 1e-8, r, stds, priors, loss=loss)
+    projected = TwoClassMixture((-np.sqrt(r), np.sqrt(r)), stds, priors)
+    rule = least_squares_rule(projected) if loss == "square" else logistic_rule(projected)
+    expected = linear_class_risks(projected, *rule)
+    np.testing.assert_allclose(theory.class_errors, expected, atol=2e-3)
+
+
+def test_pruning_is_fewer_samples_at_other_priors():
+    pruned = solve(3.0, 0.05, 1.0, (0.7, 1.3), (0.5, 0.5), loss="square", densities=(0.5, 1.0))
+    # Keeping half of class - and all of class +: alpha' = 3 * 0.75, priors (1/3, 2/3).
+    equivalent = solve(2.25, 0.05, 1.0, (0.7, 1.3), (1 / 3, 2 / 3), loss="square")
+    for a, b in ((pruned.m, equivalent.m), (pruned.q, equivalent.q), (pruned.bias, equivalent.bias)):
+        assert float(a) == pytest.approx(float(b), abs=1e-9)
+    # The test errors are averaged under the data's priors, not the training priors.
+    assert float(pruned.average_error) == pytest.approx(float(np.mean(pruned.class_errors)), abs=1e-12)
+
+
+@pytest.mark.parametrize(("options", "message"), [({"alpha": -1.0}, "alpha"), ({"lam": -0.1}, "lam"),
+                                                 ({"stds": (0.0, 1.0)}, "stds"), ({"priors": (0.5, 0.6)}, "priors"),
+                                                 ({"densities": (0.0, 1.0)}, "densities"),
+                                                 ({"loss": "exponential"}, "loss")])
+def test_bad_input_names_the_parameter(options, message):
+    arguments = {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (1.0, 1.0), "priors": (0.5, 0.5)}
+    loss = options.pop("loss", "square")
+    densities = options.pop("densities", (1.0, 1.0))
+    with pytest.raises(ValueError, match=message):
+        solve(**(arguments | options), loss=loss, densities=densities)
+
+
+@pytest.mark.parametrize("variance", [0.1, 3.0, 29.0, 100.0, 1e4])
+def test_logistic_proximal_margin_matches_root_finding(variance):
+    import jax
+    from scipy import optimize, special
+
+    from gmm_theory.highdim.asymptotics import proximal_margin
+
+    # -3.021 at variance 29 sends plain Newton into a two-cycle.
+    margins = np.r_[np.linspace(-30, 30, 7), -3.021]
+    proximal, slope = proximal_margin("logistic", jax.numpy.asarray(margins), jax.numpy.asarray(variance))
+    for margin, t, dt in zip(margins, np.asarray(proximal), np.asarray(slope)):
+        root = optimize.brentq(lambda s: s - margin - variance * special.expit(-s), margin, margin + variance,
+                               xtol=1e-13)
+        assert t == pytest.approx(root, abs=1e-8 * max(1.0, variance))
+        sigma = special.expit(root) * special.expit(-root)
+        assert dt == pytest.approx(1 / (1 + variance * sigma), rel=1e-6)
+
+
+def test_a_learning_curve_is_one_vmapped_call():
+    import jax
+
+    alphas = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    curve = jax.vmap(lambda a: solve(a, 0.05, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic"))(alphas)
+    assert np.all(np.asarray(curve.converged)) and np.all(np.asarray(curve.residual) < 1e-10)
+    for i, alpha in enumerate(alphas):
+        single = solve(float(alpha), 0.05, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic")
+        np.testing.assert_allclose(np.asarray(curve.class_errors)[i], np.asarray(single.class_errors), atol=1e-9)
+    # More data, lower test error.
+    assert np.all(np.diff(np.asarray(curve.average_error)) < 0)
+
+
+def test_hinge_channel_matches_quadrature_of_the_proximal_step():
+    import jax.numpy as jnp
+    from scipy import integrate, optimize, stats
+
+    from gmm_theory.highdim.asymptotics import Overlaps, _channel
+
+    state = Overlaps(m=jnp.asarray(0.8), q=jnp.asarray(1.7), variance=jnp.asarray(0.6), bias=jnp.asarray(-0.3))
+    stds = np.array([0.7, 1.4])
+    mean_f, mean_f2, mean_df, mean_loss = (np.asarray(v) for v in _channel("hinge", state, jnp.asarray(stds), None))
+    for k, (label, std) in enumerate(zip((-1.0, 1.0), stds)):
+        variance = std**2 * 0.6
+
+        def step(xi):
+            # The proximal margin by direct minimisation, not by its piecewise formula.
+            margin = label * (label * 0.8 + std * np.sqrt(1.7) * xi - 0.3)
+            t = optimize.minimize_scalar(lambda t: (t - margin) ** 2 / (2 * variance) + max(0.0, 1 - t),
+                                         bounds=(margin - 1, margin + variance + 1), method="bounded",
+                                         options={"xatol": 1e-12}).x
+            return label * (t - margin) / variance, max(0.0, 1 - t)
+
+        def expect(function):
+            return integrate.quad(lambda xi: function(xi) * stats.norm.pdf(xi), -12, 12, limit=400, points=(-3, 0, 3))[0]
+
+        assert mean_f[k] == pytest.approx(expect(lambda xi: step(xi)[0]), abs=1e-7)
+        assert mean_f2[k] == pytest.approx(expect(lambda xi: step(xi)[0] ** 2), abs=1e-7)
+        assert mean_loss[k] == pytest.approx(expect(lambda xi: step(xi)[1]), abs=1e-7)
+        # Stein's lemma: E df/domega = E[xi f] / (sigma sqrt(q)), as omega = y m + sigma sqrt(q) xi.
+        stein = expect(lambda xi: xi * step(xi)[0]) / (std * np.sqrt(1.7))
+        assert mean_df[k] == pytest.approx(stein, abs=1e-7)
+
+
+def test_square_loss_variance_is_the_resolvent_trace_of_the_sample_covariance():
+    # For the square loss V = lim Tr (X^T X / d + lam)^-1 / d (the Hessian of the objective; the
+    # means and the intercept are rank-one changes), a generalised Marchenko-Pastur law when the
+    # class variances differ.  Checked against the eigenvalues of one large sample.
+    alpha, lam, stds, priors, dimension = 2.0, 0.3, np.array([0.6, 1.5]), np.array([0.35, 0.65]), 1200
+    theory = solve(alpha, lam, 1.0, stds, priors, loss="square")
+    rng = np.random.default_rng(0)
+    n = int(alpha * dimension)
+    spread = np.where(rng.random(n) < priors[1], stds[1], stds[0])
+    x = spread[:, None] * rng.standard_normal((n, dimension))
+    eigenvalues = np.linalg.eigvalsh(x.T @ x / dimension)
+    assert float(theory.variance) == pytest.approx(np.mean(1 / (eigenvalues + lam)), rel=5e-3)
+
+
+def _balanced_ridge_closed_form(alpha, lam, r, sigma):
+    """The square-loss fixed point at equal variances and priors, solved by hand: b = 0 by
+    symmetry, V the Marchenko-Pastur root of lam s^2 V^2 + (lam + (alpha - 1) s^2) V = 1, and
+    m, q linear in the rest."""
+    s2 = sigma**2
+    linear = lam + (alpha - 1) * s2
+    variance = (-linear + np.sqrt(linear**2 + 4 * lam * s2)) / (2 * lam * s2)
+    shrink = 1 + s2 * variance
+    m = r * alpha * variance / (shrink + r * alpha * variance)
+    q = (1 - m) ** 2 * alpha * variance**2 * (r * alpha + s2) / (shrink**2 - alpha * s2**2 * variance**2)
+    return variance, m, q
+
+
+@pytest.mark.parametrize(("alpha", "lam", "r", "sigma"), [(0.5, 0.1, 1.0, 1.0), (2.0, 0.01, 2.0, 0.7),
+                                                          (8.0, 1.0, 0.5, 1.3)])
+def test_equal_variances_give_the_shared_covariance_ridge_solution(alpha, lam, r, sigma):
+    variance, m, q = _balanced_ridge_closed_form(alpha, lam, r, sigma)
+    theory = solve(alpha, lam, r, (sigma, sigma), (0.5, 0.5), loss="square")
+    np.testing.assert_allclose([theory.variance, theory.m, theory.q, theory.bias], [variance, m, q, 0.0], atol=1e-9)
+    error = norm.cdf(-m / (sigma * np.sqrt(q)))
+    np.testing.assert_allclose(theory.class_errors, [error, error], atol=1e-9)
+
+
+def test_equal_variance_closed_form_agrees_with_large_ridge_simulations():
+    # The shared-covariance result (Mignacco et al., 2020) from an independent route: ridge
+    # fits at d = 2000.
+    alpha, lam, r, sigma = 1.5, 0.05, 1.0, 1.0
+    _, m, q = _balanced_ridge_closed_form(alpha, lam, r, sigma)
+    trials = simulate(alpha, lam, r, (sigma, sigma), (0.5, 0.5), loss="square", dimension=2000, seeds=8)
+    error = norm.cdf(-m / (sigma * np.sqrt(q)))
+    for simulated, predicted in ((trials.m, m), (trials.q, q), (trials.bias, 0.0),
+                                 (trials.class_errors, [error, error])):
+        standard_error = simulated.std(axis=0, ddof=1) / np.sqrt(len(simulated))
+        assert np.all(np.abs(simulated.mean(axis=0) - np.asarray(predicted)) <= 3 * standard_error)
+
+
+def test_without_a_fixed_point_the_solver_says_so():
+    import jax
+
+    from gmm_theory.highdim.asymptotics import NotConverged
+
+    # Logistic loss, no ridge, alpha below the separability threshold: ||w|| diverges.
+    with pytest.raises(NotConverged, match="residual"):
+        solve(0.5, 0.0, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic")
+    traced = jax.jit(lambda alpha: solve(alpha, 0.0, 1.0, (0.6, 1.4), (0.4, 0.6), loss="logistic"))(0.5)
+    assert not bool(traced.converged) and float(traced.residual) > 1e-10
+
+
+def test_one_vmapped_call_covers_ridges_and_class_densities():
+    import jax
+
+    lams = np.array([0.01, 0.1, 1.0])
+    densities = np.array([[0.3, 1.0], [1.0, 0.3], [0.6, 0.6]])
+    batch = jax.vmap(lambda lam, d: solve(2.0, lam, 1.0, (0.6, 1.4), (0.4, 0.6), loss="hinge", densities=d))(
+        lams, densities)
+    for i in range(3):
+        single = solve(2.0, float(lams[i]), 1.0, (0.6, 1.4), (0.4, 0.6), loss="hinge", densities=densities[i])
+        np.testing.assert_allclose(np.asarray(batch.class_errors)[i], np.asarray(single.class_errors), atol=1e-9)
