@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gmm_theory._checks import as_float_vector, check_probability_vector, check_unit_interval
+from gmm_theory._checks import as_float_vector, check_choice, check_unit_interval, round_half_up
 
+# The weightings of the allocator: the one-shot policies of :data:`gmm_theory.drop.POLICIES`
+# that set quotas from class information, and the user's own weights.
 RULES = ("stratified", "drop", "weights")
 SEMANTICS = ("density", "count")
 
@@ -63,12 +65,6 @@ class Allocation:
     def budget(self) -> int:
         """Total number of kept samples, ``counts.sum()``."""
         return int(self.counts.sum())
-
-
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        names = ", ".join(repr(choice) for choice in allowed)
-        raise ValueError(f"{name} must be one of {names}, got {value!r}")
 
 
 def _nonnegative_vector(name: str, value, length: int | None = None) -> np.ndarray:
@@ -146,7 +142,7 @@ def water_fill(capacities, weights, budget, semantics: str = "density") -> np.nd
     Returns:
         float64 quotas, shape (K,), with ``0 <= q_k <= capacity_k``.
     """
-    _check_choice("semantics", semantics, SEMANTICS)
+    check_choice("semantics", semantics, SEMANTICS)
     capacities = _nonnegative_vector("capacities", capacities)
     if capacities.size == 0:
         raise ValueError("capacities must have at least one entry, got 0")
@@ -201,7 +197,7 @@ def _resolve_budget(total: int, density, budget) -> int:
         density = float(density)
         if not 0.0 <= density <= 1.0:
             raise ValueError(f"density must lie in [0, 1], got {density}")
-        return min(total, int(np.floor(density * total + 0.5)))
+        return min(total, round_half_up(density * total))
     try:
         budget = operator.index(budget)
     except TypeError:
@@ -250,7 +246,7 @@ def rule_weights(rule: str, num_classes: int, *, errors=None, weights=None) -> n
     ``"weights"``: the user's non-negative ``weights``. Passing ``errors`` or ``weights`` to a
     rule that does not use them is an error, so nobody believes they were used.
     """
-    _check_choice("rule", rule, RULES)
+    check_choice("rule", rule, RULES)
     num_classes = operator.index(num_classes)
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
@@ -289,37 +285,9 @@ def allocate(sizes, *, density=None, budget=None, rule: str = "stratified", erro
         semantics: one of :data:`SEMANTICS`, see :func:`water_fill`.
     """
     sizes = _as_sizes(sizes)
-    _check_choice("semantics", semantics, SEMANTICS)
+    check_choice("semantics", semantics, SEMANTICS)
     kept = _resolve_budget(int(sizes.sum()), density, budget)
     class_weights = rule_weights(rule, sizes.size, errors=errors, weights=weights)
     quotas = water_fill(sizes, class_weights, kept, semantics)
     counts = _largest_remainder(quotas, sizes, class_weights, kept)
     return Allocation(counts=counts, sizes=sizes, rule=rule, semantics=semantics)
-
-
-def iterated_drop_update(priors, errors, step: float = 1.0) -> np.ndarray:
-    """One iterated-DRoP step on the training priors: ``pi_k <- pi_k e_k**step / Z``.
-
-    ``Z = sum_j pi_j e_j**step``. With ``step = 1`` this is the plain fixed-point iteration
-    (reweight each class by its error). Since ``pi e**s = pi**(1-s) (pi e)**s``, a step in
-    (0, 1) is a geometric mixture of the old priors and the plain update: it damps
-    oscillations and has the same fixed points, where every class with positive prior has the
-    same error (the minimax point when errors decrease with the prior). A class with zero error
-    drops to prior 0.
-
-    If every class with positive prior has error 0 (e.g. the fit became a constant rule that
-    is right on the only kept class) there is nothing to reweight by: the priors are a fixed
-    point and are returned unchanged.
-    """
-    priors = as_float_vector("priors", priors)
-    check_probability_vector("priors", priors)
-    errors = as_float_vector("errors", errors, priors.size)
-    check_unit_interval("errors", errors)
-    step = float(step)
-    if not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number, got {step}")
-    updated = priors * errors**step
-    total = updated.sum()
-    if total == 0:
-        return priors.copy()
-    return updated / total

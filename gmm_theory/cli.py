@@ -8,8 +8,15 @@ import json
 import math
 import sys
 
-from gmm_theory.highdim.asymptotics import NotConverged
+from gmm_theory._checks import MissingExtra
+from gmm_theory.allocate import RULES, SEMANTICS
+from gmm_theory.drop import POLICIES
+from gmm_theory.figures.registry import FIGURES
+from gmm_theory.highdim.asymptotics import LOSSES, NotConverged
+from gmm_theory.multiclass.allocators import CLASSIFIERS
+from gmm_theory.twoclass.learners import LEARNERS
 from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
+from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,20 +101,33 @@ def _theory(args) -> dict:
     return result
 
 
+def _paper_errors() -> list[float]:
+    """The class errors of the paper example's full-data risk minimiser t*: DRoP's weights."""
+    import gmm_theory as gt
+
+    mixture = gt.TwoClassMixture(PAPER_MEANS, PAPER_STDS, PAPER_PRIORS)
+    return gt.class_risks(mixture, gt.risk_minimising_threshold(mixture)).tolist()
+
+
 def _allocate(args) -> dict:
     from gmm_theory.allocate import allocate
 
-    rule = args.rule or ("drop" if args.errors else "weights" if args.weights else "stratified")
+    weighted = args.errors is not None or args.weights is not None or args.rule is not None
+    example = args.sizes is None and not weighted  # the paper's example: one DRoP step
+    errors = _paper_errors() if example else args.errors
+    rule = args.rule or ("drop" if errors else "weights" if args.weights else "stratified")
+    density = 0.5 if args.density is None and args.budget is None else args.density
     allocation = allocate(
-        args.sizes,
-        density=args.density,
+        args.sizes or [5000, 5000],
+        density=density,
         budget=args.budget,
         rule=rule,
-        errors=args.errors,
+        errors=errors,
         weights=args.weights,
         semantics=args.semantics,
     )
     return {
+        "errors": errors,
         "sizes": allocation.sizes,
         "budget": allocation.budget,
         "rule": allocation.rule,
@@ -126,7 +146,7 @@ def _simulate(args) -> dict:
     import gmm_theory as gt
     from gmm_theory.twoclass.montecarlo import engine as simulate
     from gmm_theory.twoclass.montecarlo import selection
-    from gmm_theory.twoclass.montecarlo.policies import policy_counts
+    from gmm_theory.twoclass.montecarlo.policies import margin_counts
 
     if args.n < 2:
         raise ValueError(f"n must be at least 2, got {args.n}")
@@ -145,7 +165,7 @@ def _simulate(args) -> dict:
         d0 = d1 = axis
         shape = (args.grid, args.grid)
     else:
-        counts = policy_counts(mixture, key, samples, [1.0], "margin", margin=args.margin)
+        counts = margin_counts(samples, args.margin)
         kept = np.asarray(counts / np.asarray(jax.vmap(selection.class_sizes)(samples.y))[:, None, :])
         d0, d1 = kept[..., 0].mean(axis=0), kept[..., 1].mean(axis=0)
         shape = (1, 1)
@@ -205,7 +225,8 @@ def _multiclass(args) -> dict:
     mixture = random_mixture(args.seed, args.k, args.dim, separation=args.separation,
                              heterogeneity=args.heterogeneity)
     quadrature = Quadrature(jax.random.key(args.seed), args.points)
-    allocated = allocate_model(mixture, args.density, quadrature, classifier=args.classifier)
+    allocated = allocate_model(mixture, args.density, quadrature, classifier=args.classifier,
+                               semantics=args.semantics)
     return {
         "mixture": {"k": args.k, "dim": args.dim, "seed": args.seed, "separation": args.separation,
                     "heterogeneity": args.heterogeneity, "class_stds": mixture.covariances[:, 0, 0] ** 0.5,
@@ -293,16 +314,18 @@ def _build_parser() -> argparse.ArgumentParser:
     theory.add_argument("--ssp-margin", type=float, metavar="M", help="SSP margin pruning radius")
     theory.set_defaults(run=_theory)
 
-    alloc = commands.add_parser("allocate", help="class quotas from the shared allocator")
-    alloc.add_argument("--sizes", nargs="+", type=int, required=True, metavar="N")
-    budget = alloc.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--density", type=float, help="fraction of the dataset to keep")
+    alloc = commands.add_parser("allocate", help="class quotas from the shared allocator (default: one DRoP "
+                                "step on the paper's example, 5000 samples per class, density 0.5)")
+    alloc.add_argument("--sizes", nargs="+", type=int, metavar="N", help="class sizes (default: 5000 5000)")
+    budget = alloc.add_mutually_exclusive_group()
+    budget.add_argument("--density", type=float, help="fraction of the dataset to keep (default: 0.5)")
     budget.add_argument("--budget", type=int, help="number of samples to keep")
     weights = alloc.add_mutually_exclusive_group()
-    weights.add_argument("--errors", nargs="+", type=float, metavar="E", help="class validation errors (DRoP)")
+    weights.add_argument("--errors", nargs="+", type=float, metavar="E", help="class validation errors (DRoP; "
+                         "with no --sizes, --weights or --rule: the paper example's full-data class risks)")
     weights.add_argument("--weights", nargs="+", type=float, metavar="W", help="custom class weights")
-    alloc.add_argument("--rule", choices=["stratified", "drop", "weights"])
-    alloc.add_argument("--semantics", choices=["density", "count"], default="density")
+    alloc.add_argument("--rule", choices=RULES)
+    alloc.add_argument("--semantics", choices=SEMANTICS, default="density")
     alloc.set_defaults(run=_allocate)
 
     sim = commands.add_parser("simulate", help="Monte Carlo risks over a grid of class densities")
@@ -312,8 +335,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--n", type=int, default=2000, help="training-set size before pruning")
     sim.add_argument("--grid", type=int, default=16, help="G: densities 1/G, ..., 1 per class")
     sim.add_argument("--seeds", type=int, default=32, help="Monte Carlo repetitions")
-    sim.add_argument("--fit", choices=["threshold", "least-squares", "logistic", "plugin"], default="threshold")
-    sim.add_argument("--prune", choices=["random", "ssp", "keep-hard", "keep-easy"], default="random")
+    sim.add_argument("--fit", choices=tuple(LEARNERS), default="threshold")
+    sim.add_argument("--prune", choices=PRUNING_RULES, default="random")
     sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
     sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
@@ -322,11 +345,11 @@ def _build_parser() -> argparse.ArgumentParser:
     figs = commands.add_parser("figures", help="regenerate every figure as PNG and PDF")
     figs.add_argument("--out", default="figures", metavar="DIR", help="output folder (default: figures)")
     figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
-    figs.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    figs.add_argument("--only", nargs="+", choices=tuple(FIGURES), metavar="NAME", help="draw only these figures")
     figs.set_defaults(run=_figures)
 
     asym = commands.add_parser("asymptotics", help="high-dimensional class errors of ridge ERM (n, d -> infinity)")
-    asym.add_argument("--loss", default="logistic", choices=["square", "logistic", "hinge"])
+    asym.add_argument("--loss", default="logistic", choices=LOSSES)
     asym.add_argument("--lam", type=float, default=0.01, help="ridge penalty lam ||w||^2 / 2")
     asym.add_argument("--alpha", type=float, default=2.0, help="samples per dimension n / d before pruning")
     asym.add_argument("--r", type=float, default=1.0, help="||mu||^2")
@@ -343,7 +366,8 @@ def _build_parser() -> argparse.ArgumentParser:
     multi.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     multi.add_argument("--separation", type=float, default=4.0, help="typical distance between class means")
     multi.add_argument("--heterogeneity", type=float, default=0.5, help="h: class stds exp(U(-h, h))")
-    multi.add_argument("--classifier", default="lda", choices=["lda", "least-squares"])
+    multi.add_argument("--classifier", default="lda", choices=tuple(CLASSIFIERS))
+    multi.add_argument("--semantics", default="density", choices=SEMANTICS, help="one-step DRoP quotas")
     multi.add_argument("--points", type=int, default=1024, help="lattice points per orthant probability")
     multi.set_defaults(run=_multiclass)
 
@@ -351,20 +375,20 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--dataset", default="digits",
                         help="digits, mnist1d, fashion-mnist, mnist, cifar10, cifar100, tinyimagenet or npz:PATH")
     bridge.add_argument("--root", help="data directory (default: the dataset's standard place)")
-    bridge.add_argument("--model", default="auto", choices=["auto", "small-cnn", "vgg16", "resnet18"])
-    bridge.add_argument("--scorer", default="random", help="within-class score: random, el2n, grand, forgetting, "
-                        "dynamic-uncertainty, coreset, ssp, gmm-uncertainty")
+    bridge.add_argument("--model", default="auto", help="auto or a name of gmm_theory.bridge.models.MODELS")
+    bridge.add_argument("--scorer", default="random", help="within-class score, a name of "
+                        "gmm_theory.bridge.scores.SCORERS")
     bridge.add_argument("--quoter", default="drop",
-                        help="class quotas: stratified, drop, iterated-drop, adjusted, none")
+                        help=f"class quotas: {', '.join(name for name in POLICIES if name != 'optimal')}")
     bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     bridge.add_argument("--seed", type=int, default=0)
     bridge.add_argument("--query-inits", type=int, default=1, help="query models averaged")
     bridge.add_argument("--epochs", default="auto", help="query epochs E (final: (0.5 + 0.5 d) E / d)")
     bridge.add_argument("--rounds", type=int, default=3, help="iterated-drop rounds")
-    bridge.add_argument("--schedule", default="exponential", choices=["linear", "exponential"],
-                        help="iterated-drop density schedule")
+    bridge.add_argument("--schedule", default="exponential", help="iterated-drop density schedule: linear or "
+                        "exponential")
     bridge.add_argument("--step", type=float, default=1.0, help="iterated-drop damping step")
-    bridge.add_argument("--semantics", default="density", choices=["density", "count"], help="drop quotas")
+    bridge.add_argument("--semantics", default="density", choices=SEMANTICS, help="drop quotas")
     bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
     bridge.add_argument("--width", type=int, help="first-layer channels of the small CNN (default 16)")
     bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
@@ -373,7 +397,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="run a grid of bridge runs from a TOML file, resumably")
     sweep.add_argument("config", metavar="CONFIG.toml")
     sweep.add_argument("--out", required=True, metavar="DIR", help="results store (rerun to resume)")
-    sweep.add_argument("--executor", default="local", choices=["local", "ray"])
+    sweep.add_argument("--executor", default="local", help="local or ray")
     sweep.add_argument("--workers", type=int, default=1, help="local process pool size (1: sequential)")
     sweep.add_argument("--address", help="Ray cluster address (default: start a local one)")
     sweep.set_defaults(run=_sweep)
@@ -405,7 +429,7 @@ def main(argv=None) -> int:
         # The closed forms need float64; the CNNs of the bridge train in float32.
         with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
             _emit(args.run(args), args.json)
-    except (ValueError, FileNotFoundError, NotConverged) as error:
+    except (ValueError, FileNotFoundError, NotConverged, MissingExtra) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -66,6 +66,16 @@ def test_random_pruning_section(capsys):
     assert result["random_pruning"]["threshold"] == pytest.approx(-0.5, abs=1e-12)
 
 
+def test_allocate_with_no_arguments_is_one_drop_step_on_the_papers_example(capsys):
+    result = _run_json(capsys, "allocate")
+    errors = oracles.trained_class_risks((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
+    assert result["errors"] == pytest.approx(errors, abs=1e-9)
+    # Equal class sizes: kept densities proportional to the errors, 5000 kept in all.
+    expected = 10_000 * 0.5 * np.asarray(errors) / np.sum(errors)
+    assert result["rule"] == "drop" and sum(result["counts"]) == 5000
+    assert np.all(np.abs(np.asarray(result["counts"]) - expected) < 1)
+
+
 def test_allocate_json(capsys):
     result = _run_json(capsys, "allocate", "--sizes", "100", "200", "300", "--density", "0.5",
                        "--errors", "0.1", "0.2", "0.3")
@@ -96,7 +106,7 @@ def test_allocate_stratified_keeps_class_balance(capsys):
         (["allocate", "--sizes", "10", "0", "--density", "0.5"], "sizes"),
         (["allocate", "--sizes", "10", "10", "--density", "1.5"], "density"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--errors", "0.1", "-0.2"], "errors"),
-        (["allocate", "--sizes", "10", "10"], "--density"),
+        (["allocate", "--sizes", "10", "10", "--density", "0.5", "--budget", "5"], "--budget"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--rule", "best"], "--rule"),
         (["multiclass", "--k", "1"], "--k"),
         (["asymptotics", "--alpha", "-1"], "alpha"),
@@ -163,7 +173,7 @@ def test_multiclass_json_reports_every_allocator(capsys):
     assert result["mixture"]["k"] == 3 and result["density"] == 0.4
     priors = np.array(result["mixture"]["priors"])
     allocators = result["allocators"]
-    assert set(allocators) == {"stratified", "drop-density", "drop-count", "iterated-drop", "adjusted", "optimal"}
+    assert set(allocators) == {"stratified", "drop", "iterated-drop", "adjusted", "optimal"}
     for report in allocators.values():
         risks = np.array(report["class_risks"])
         assert report["worst_class_risk"] == pytest.approx(risks.max())

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gmm_theory._checks import check_choice
 from gmm_theory.bridge import scores as scoring
 from gmm_theory.bridge.datasets import Dataset, load_dataset
 from gmm_theory.bridge.models import make_model
@@ -34,10 +35,10 @@ from gmm_theory.bridge.select import (
     density_schedule,
     global_top,
     iterated_counts,
-    smoothed_errors,
     top_within_classes,
 )
 from gmm_theory.bridge.train import TrainConfig, class_recalls, predict, pruned_epochs, train
+from gmm_theory.drop import IteratedDrop, iterated_drop, smoothed_errors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +97,8 @@ class BridgeConfig:
             raise ValueError(f"query_inits must be an integer >= 1, got {self.query_inits!r}")
         if self.epochs is not None and not (isinstance(self.epochs, int) and self.epochs >= 1):
             raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, got {self.schedule!r}")
+        check_choice("schedule", self.schedule, SCHEDULES)
+        IteratedDrop(self.rounds, self.step)
 
     @property
     def recipe(self) -> Recipe:
@@ -225,7 +226,7 @@ def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int,
     everything = np.arange(y.size)
     if first is None:
         first = query(model, arrays, everything, config, jax.random.fold_in(key, 0), classes)
-    if config.quoter == "none":
+    if config.quoter == "class-blind":
         return global_top(first.scores[config.scorer], budget(y.size, config.density)), first.recalls
     priors = _sizes(y, classes) / y.size
     if config.quoter in ("stratified", "drop", "adjusted"):
@@ -234,14 +235,20 @@ def select(model, arrays: _Arrays, config: BridgeConfig, key, classes: int,
         counts = class_counts(config.quoter, _sizes(y, classes), config.density, priors=targets,
                               errors=smoothed_errors(first.recalls, validation_sizes), semantics=config.semantics)
         return top_within_classes(y, first.scores[config.scorer], counts), first.recalls
-    kept, found = everything, first
-    for round_, density in enumerate(density_schedule(config.density, config.rounds, config.schedule)):
-        if round_ > 0:
-            found = query(model, arrays, kept, config, jax.random.fold_in(key, round_), classes)
-        errors = smoothed_errors(found.recalls, validation_sizes)
-        counts, priors = iterated_counts(_sizes(y[kept], classes), y.size, density, priors, errors, config.step)
-        kept = kept[top_within_classes(y[kept], found.scores[config.scorer], counts)]
-    return kept, first.recalls
+    schedule = density_schedule(config.density, config.rounds, config.schedule)
+    queries = {0: first}
+
+    def measure(kept, round_):
+        if round_ not in queries:
+            queries[round_] = query(model, arrays, kept, config, jax.random.fold_in(key, round_), classes)
+        return smoothed_errors(queries[round_].recalls, validation_sizes)
+
+    def realise(target, kept, round_):
+        counts = iterated_counts(_sizes(y[kept], classes), y.size, schedule[round_ - 1], target)
+        return kept[top_within_classes(y[kept], queries[round_ - 1].scores[config.scorer], counts)]
+
+    rounds = IteratedDrop(config.rounds, config.step)
+    return iterated_drop(measure, realise, priors, everything, rounds)[-1], first.recalls
 
 
 def _correlation(a, b) -> float | None:

@@ -1,34 +1,35 @@
 """Which training samples to keep: class counts from the shared allocator, then the highest
 scores inside each class (DRoP paper, Algorithm 1).
 
-Quoters: ``stratified`` (the same density in every class), ``drop`` (densities proportional
-to the query models' validation errors, :func:`smoothed_errors`), ``iterated-drop`` (multi-round; the
-rounds are run by :mod:`gmm_theory.bridge.pipeline`, each calling :func:`iterated_counts`),
+Quoters, named by the policies of :data:`gmm_theory.drop.POLICIES`: ``stratified`` (the same
+density in every class), ``drop`` (densities proportional to the query models' validation
+errors, :func:`gmm_theory.drop.smoothed_errors`), ``iterated-drop`` (multi-round; the rounds
+are run by :mod:`gmm_theory.bridge.pipeline` through :func:`gmm_theory.drop.iterated_drop`),
 ``adjusted`` (one query; counts in proportion to the training priors at which the query
 models' logit-adjusted predictions have equal class errors, :func:`adjusted_priors`) and
-``none`` (one class-blind top-k by score, as existing score-based methods do).
+``class-blind`` (one top-k by score over all classes, as existing score-based methods do).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gmm_theory.allocate import allocate, iterated_drop_update
+from gmm_theory import _checks
+from gmm_theory.allocate import allocate
 from gmm_theory.bridge.train import class_recalls
-from gmm_theory.twoclass.limits import iterated_drop_trajectory
+from gmm_theory.drop import IteratedDrop, iterated_drop_trajectory, smoothed_errors
 
-QUOTERS = ("stratified", "drop", "iterated-drop", "adjusted", "none")
+QUOTERS = ("stratified", "drop", "iterated-drop", "adjusted", "class-blind")
 SCHEDULES = ("linear", "exponential")
 
 
 def check_quoter(name: str) -> None:
-    if name not in QUOTERS:
-        raise ValueError(f"quoter must be one of {', '.join(map(repr, QUOTERS))}, got {name!r}")
+    _checks.check_choice("quoter", name, QUOTERS)
 
 
 def budget(total: int, density: float) -> int:
     """round(d N): the number of samples a density-d subset of N keeps."""
-    return int(np.floor(density * total + 0.5))
+    return _checks.round_half_up(density * total)
 
 
 def top_within_classes(y, scores, counts) -> np.ndarray:
@@ -50,17 +51,6 @@ def global_top(scores, count: int) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float64)
     order = np.lexsort((np.arange(scores.size), -scores))
     return np.sort(order[:count])
-
-
-def smoothed_errors(recalls, validation_sizes) -> np.ndarray:
-    """Class error estimates (wrong_k + 1) / (n_k + 2) from validation recalls.
-
-    The rule of succession (the posterior mean under a uniform prior) rather than the raw
-    error: with small validation sets a class can show no error at all, and DRoP's
-    error-proportional quotas would then drop that class entirely.
-    """
-    sizes = np.asarray(validation_sizes, dtype=np.float64)
-    return ((1 - np.asarray(recalls, dtype=np.float64)) * sizes + 1) / (sizes + 2)
 
 
 def adjusted_errors(log_probabilities, y_val, training_priors, target_priors) -> np.ndarray:
@@ -85,7 +75,7 @@ def adjusted_priors(log_probabilities, y_val, training_priors, density: float, *
 
     The candidates are the iterates of iterated DRoP (DRoP paper, ICLR 2025),
     ``pi' <- pi' e(pi')**step / Z`` realised at density d (``d pi'_k <= pi_k``), run by
-    :func:`gmm_theory.twoclass.limits.iterated_drop_trajectory` as in the Gaussian model but on the
+    :func:`gmm_theory.drop.iterated_drop_trajectory` as in the Gaussian model but on the
     :func:`adjusted_errors` of the one query; its fixed points equalise the errors of the
     classes that are not capped.  Validation errors are piecewise constant in pi', and on
     digits and mnist1d (3 seeds, d = 0.1, ..., 0.9) the iteration either settled or kept hopping
@@ -99,7 +89,7 @@ def adjusted_priors(log_probabilities, y_val, training_priors, density: float, *
     def errors_at(priors):
         return adjusted_errors(log_probabilities, y_val, training_priors, priors)
 
-    trajectory = iterated_drop_trajectory(errors_at, training_priors, density, rounds=rounds, step=step)
+    trajectory = iterated_drop_trajectory(errors_at, training_priors, density, IteratedDrop(rounds, step))
     errors = np.array([errors_at(priors) for priors in trajectory])
     return trajectory[np.lexsort((errors.mean(axis=1), errors.max(axis=1)))[0]]
 
@@ -129,11 +119,8 @@ def density_schedule(density: float, rounds: int, kind: str = "exponential") -> 
     return 1 - (1 - density) * steps if kind == "linear" else density ** steps
 
 
-def iterated_counts(current_sizes, total: int, density: float, priors, errors, step: float = 1.0):
-    """One iterated-DRoP round: update the target priors by the class errors
-    (:func:`gmm_theory.allocate.iterated_drop_update`) and allocate round(d N) samples in
-    those proportions, capped by what each class still has.  Returns (counts, priors)."""
-    priors = iterated_drop_update(priors, errors, step=step)
-    counts = allocate(current_sizes, budget=budget(total, density), rule="weights", weights=priors,
-                      semantics="count").counts
-    return counts, priors
+def iterated_counts(current_sizes, total: int, density: float, priors) -> np.ndarray:
+    """The counts of one iterated-DRoP round: round(d N) samples in proportion to the target
+    ``priors`` (count semantics), capped by what each class still has."""
+    return allocate(current_sizes, budget=budget(total, density), rule="weights", weights=priors,
+                    semantics="count").counts

@@ -26,8 +26,7 @@ from gmm_theory.multiclass.prior_sweep import lda_risks_over_priors
 
 ALLOCATOR_STYLE = {
     "stratified": ("tab:gray", "o"),
-    "drop-density": ("tab:orange", "s"),
-    "drop-count": ("tab:red", "v"),
+    "drop": ("tab:orange", "s"),
     "iterated-drop": ("tab:green", "D"),
     "adjusted": ("tab:purple", "^"),
     "optimal": ("tab:blue", "*"),

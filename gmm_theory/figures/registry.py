@@ -30,7 +30,7 @@ QUICK_OPTIONS = {
     "risk_vs_density": {"densities": (0.25, 0.5, 1.0), "n": 400, "seeds": 8, "limit_points": 7},
     "ratio_landscape": {"grid": 10, "path_densities": (0.3, 0.6, 0.9), "path_points": 41, "mc_path_points": 7,
                         "n": 400, "seeds": 8},
-    "drop_regret": {"std_ratios": (1.0, 2.0, 5.0), "gaps": (0.5, 2.0, 4.0), "rounds": 10},
+    "drop_regret": {"std_ratios": (1.0, 2.0, 5.0), "gaps": (0.5, 2.0, 4.0)},
     "multiclass_ternary": {"subdivisions": 12, "points": 128},
     "multiclass_regret": {"class_counts": (2, 3), "heterogeneities": (0.0, 1.0), "dimension": 4, "num_classes": 3,
                           "seeds": 2, "points": 64},

@@ -16,7 +16,8 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
-from gmm_theory._checks import in_float64
+from gmm_theory._checks import in_float64, round_half_up
+from gmm_theory.drop import ITERATED_DROP, IteratedDrop
 from gmm_theory.twoclass.montecarlo.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.figures.drawing import Curve, Drawn, color_for
 from gmm_theory.twoclass.landscape import (
@@ -35,7 +36,7 @@ from gmm_theory.twoclass.optimal import (
     worst_class_optimal_risk,
     worst_class_threshold,
 )
-from gmm_theory.twoclass.montecarlo.policies import policy_counts
+from gmm_theory.twoclass.montecarlo.policies import margin_counts, policy_counts
 from gmm_theory.twoclass.pruned_law import ssp_kept_fractions, ssp_threshold
 from gmm_theory.twoclass.risk import class_risks
 from gmm_theory.twoclass.montecarlo.engine import (
@@ -163,13 +164,12 @@ def ssp_vs_random(mixture: TwoClassMixture, *, max_margin: float = 1.5, points: 
     key = jax.random.key(seed)
     mc_margins = np.linspace(0, max_margin, mc_points)
     ssp_samples = draw_seeds(mixture, key, n, seeds, "ssp")
-    ssp_counts = np.concatenate([policy_counts(mixture, key, ssp_samples, [1.0], "margin", margin=float(M))
-                                 for M in mc_margins], axis=1)
+    ssp_counts = np.concatenate([margin_counts(ssp_samples, M) for M in mc_margins], axis=1)
     # Same key, same data: random pruning keeps, per seed, as many samples as SSP did.
     random_samples = draw_seeds(mixture, key, n, seeds, "random")
     ones = np.asarray(ssp_samples.y.sum(axis=-1))
     sizes = np.stack([n - ones, ones], axis=-1)[:, None, :]
-    random_counts = np.floor(ssp_counts.sum(axis=-1, keepdims=True) / n * sizes + 0.5).astype(np.int32)
+    random_counts = round_half_up(ssp_counts.sum(axis=-1, keepdims=True) / n * sizes).astype(np.int32)
     mc = {}
     for name, samples, counts in (("ssp", ssp_samples, ssp_counts), ("random", random_samples, random_counts)):
         rules = fit_rules(samples, counts)
@@ -344,20 +344,20 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
 
 @_on_mixture
 def drop_regret(mixture: TwoClassMixture, *, std_ratios=tuple(np.geomspace(1.0, 10.0, 21)),
-                gaps=tuple(np.linspace(0.25, 4.0, 16)), density: float = 0.5, rounds: int = 30,
-                step: float = 0.5) -> Drawn:
+                gaps=tuple(np.linspace(0.25, 4.0, 16)), density: float = 0.5,
+                config: IteratedDrop = ITERATED_DROP) -> Drawn:
     """Worst-class regret (risk minus the optimum over training priors) across mixtures.
 
     Balanced mixtures with sigma = (1, sigma_1/sigma_0) and mu = (-gap/2, gap/2), population
     limit, threshold rules, at dataset density ``density``: training on the full data, one
-    DRoP step, and iterated DRoP (``rounds`` damped steps of size ``step``).  The star is
+    DRoP step, and iterated DRoP (``config``: damped rounds, the shared default).  The star is
     ``mixture`` rescaled to sigma_0 = 1 (the paper's example by default).
     """
     std_ratios = np.asarray(std_ratios, dtype=np.float64)
     gaps = np.asarray(gaps, dtype=np.float64)
-    maps = drop_regret_map(std_ratios, gaps, density=density, rounds=rounds, step=step)
+    maps = drop_regret_map(std_ratios, gaps, density=density, config=config)
     regrets = {name: maps[name] - maps["optimal"] for name in ("full", "drop", "iterated-drop")}
-    titles = {"full": "full data", "drop": "one-step DRoP", "iterated-drop": f"iterated DRoP (step {step:g})"}
+    titles = {"full": "full data", "drop": "one-step DRoP", "iterated-drop": f"iterated DRoP ({config.rounds} rounds, step {config.step:g})"}
     star = (float(mixture.stds[1] / mixture.stds[0]), float((mixture.means[1] - mixture.means[0]) / mixture.stds[0]))
     figure = Figure(figsize=(13, 4.2), layout="constrained")
     axes = figure.subplots(1, 3, sharey=True)

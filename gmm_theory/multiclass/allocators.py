@@ -4,14 +4,14 @@ Random pruning inside classes only changes the training priors, so an allocator 
 density d is the training priors it realises, and its class risks are those of the linear
 classifier trained at those priors, on the mixture's own (test) law.  Quotas come from the
 shared allocator (:func:`gmm_theory.allocate.water_fill` with the class priors as
-capacities), and the DRoP policies run the same code as the two-class limits
-(:mod:`gmm_theory.twoclass.limits`):
+capacities), and the DRoP policies run the same drivers as the two-class limits
+(:mod:`gmm_theory.drop`):
 
 - ``stratified``: the data's own priors;
-- ``drop-density``: one DRoP step, kept *fraction* proportional to the full-data class risk
-  (the paper's Algorithm 1);
-- ``drop-count``: one DRoP step, kept *number* proportional to it (the official code);
-- ``iterated-drop``: rounds (10 by default, damped by step 0.5) of ``pi <- pi R**step / Z``,
+- ``drop``: one DRoP step, kept *fraction* proportional to the full-data class risk (the
+  paper's Algorithm 1, ``semantics="density"``) or kept *number* proportional to it (the
+  official code, ``semantics="count"``);
+- ``iterated-drop``: rounds (:data:`gmm_theory.drop.ITERATED_DROP`) of ``pi <- pi R**step / Z``,
   each with a new query rule trained at the realised priors;
 - ``adjusted`` (new): one query, then the worst-class optimal realisable *logit adjustment*
   of the query rule: the scores W x + b + ln(pi' / pi) of the rule trained on the full
@@ -24,7 +24,7 @@ capacities), and the DRoP policies run the same code as the two-class limits
   :func:`gmm_theory.multiclass.minimax.minimax_priors`.
 
 Realisation always goes through the shared allocator in count semantics
-(:func:`gmm_theory.twoclass.limits.realised_priors`), the projection onto what density d allows.
+(:func:`gmm_theory.drop.realised_priors`), the projection onto what density d allows.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
-from gmm_theory.twoclass.limits import iterated_drop_trajectory, one_step_drop_priors
+from gmm_theory.drop import ITERATED_DROP, IteratedDrop, check_policy, iterated_drop_trajectory, one_step_drop_priors
 from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier, least_squares_classifier
 from gmm_theory.multiclass.minimax import RealisableMinimax, realisable_minimax
 from gmm_theory.multiclass.mixture import KClassMixture
 from gmm_theory.multiclass.risk import class_risks
 
-ALLOCATORS = ("stratified", "drop-density", "drop-count", "iterated-drop", "adjusted", "optimal")
+ALLOCATORS = ("stratified", "drop", "iterated-drop", "adjusted", "optimal")
 CLASSIFIERS = {"lda": lda_classifier, "least-squares": least_squares_classifier}
 
 
@@ -70,11 +70,6 @@ class Allocated(NamedTuple):
     def average_risk(self, test_priors) -> np.ndarray:
         """sum_k pi_k R_k under the test priors pi."""
         return self.class_risks @ np.asarray(test_priors)
-
-
-def _check_choice(name: str, value: str, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 def _rule(mixture, training_priors, classifier: str, query_rule: LinearClassifier | None) -> LinearClassifier:
@@ -137,22 +132,23 @@ def optimal_priors(mixture: KClassMixture, density: float, quadrature: Quadratur
     def jacobian_at(priors):
         return _risk_jacobian(mixture, jnp.asarray(priors), *args)
 
-    start = iterated_drop_trajectory(risks_at, data_priors, density, rounds=rounds, step=0.5)[-1]
+    start = iterated_drop_trajectory(risks_at, data_priors, density, IteratedDrop(rounds, 0.5))[-1]
     return realisable_minimax(risks_at, jacobian_at, start, data_priors / density)
 
 
 def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *, classifier: str = "lda",
-                   allocators=ALLOCATORS, rounds: int = 10, step: float = 0.5,
+                   allocators=ALLOCATORS, semantics: str = "density", config: IteratedDrop = ITERATED_DROP,
                    solver_rounds: int = 200) -> dict[str, Allocated]:
     """Every allocator's training priors and class risks at each density (D,).
 
-    ``rounds`` and ``step`` are iterated DRoP's (one query model per round, as on real data);
-    ``solver_rounds`` those that start the solver of ``adjusted`` and ``optimal``
+    ``semantics`` is one-step DRoP's (:func:`gmm_theory.allocate.water_fill`); ``config`` sets
+    iterated DRoP's rounds and step (one query model per round, as on real data);
+    ``solver_rounds`` the rounds that start the solver of ``adjusted`` and ``optimal``
     (:func:`optimal_priors`).
     """
-    _check_choice("classifier", classifier, tuple(CLASSIFIERS))
+    _checks.check_choice("classifier", classifier, tuple(CLASSIFIERS))
     for name in allocators:
-        _check_choice("allocator", name, ALLOCATORS)
+        check_policy(name, ALLOCATORS)
     densities = [_checks.as_density("density", d) for d in np.atleast_1d(densities)]
     data_priors = np.asarray(mixture.priors)
 
@@ -162,10 +158,10 @@ def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *,
     def priors_at(name, density):
         if name == "stratified":
             return data_priors
-        if name.startswith("drop-"):
-            return one_step_drop_priors(risks_at, data_priors, density, semantics=name.removeprefix("drop-"))
+        if name == "drop":
+            return one_step_drop_priors(risks_at, data_priors, density, semantics=semantics)
         if name == "iterated-drop":
-            return iterated_drop_trajectory(risks_at, data_priors, density, rounds=rounds, step=step)[-1]
+            return iterated_drop_trajectory(risks_at, data_priors, density, config)[-1]
         return optimal_priors(mixture, density, quadrature, classifier, adjust=name == "adjusted",
                               rounds=solver_rounds).priors
 

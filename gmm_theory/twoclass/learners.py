@@ -20,14 +20,16 @@ counts, means and variances: they are the population rules of the empirical mixt
 from __future__ import annotations
 
 import functools
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from gmm_theory._checks import check_choice
 from gmm_theory.twoclass.mixture import TwoClassMixture
 from gmm_theory.twoclass.optimal import risk_minimising_threshold
 from gmm_theory.twoclass.risk import LinearRule
-from gmm_theory.twoclass.surrogate import least_squares_rule
+from gmm_theory.twoclass.surrogate import least_squares_rule, logistic_rule
 
 
 def _nan_unless(valid, rule: LinearRule) -> LinearRule:
@@ -225,16 +227,34 @@ def logistic(x, y, kept, l2: float = LOGISTIC_L2, tol: float = 1e-10, max_steps:
     return _nan_unless(jnp.all(counts > 0), LinearRule(a / scale, c - a * mean_x / scale))
 
 
-# --- Registry and batched entry point ------------------------------------------------------
+# --- Registry of twins and batched entry point ------------------------------------------------------
 
-FITS = {"threshold": threshold_erm, "least-squares": least_squares, "logistic": logistic, "plugin": plugin}
+class Learner(NamedTuple):
+    """A learner's twins: ``fit(x, y, kept)``, the rule fitted to a finite (pruned) sample, and
+    ``population(mixture)``, the rule it tends to as n -> infinity on data drawn from
+    ``mixture`` (t* for threshold ERM and its plug-in estimate; the population least-squares
+    and L2-logistic rules of :mod:`gmm_theory.twoclass.surrogate` otherwise)."""
+
+    fit: Callable
+    population: Callable
 
 
-def get_fit(name: str):
-    """The fit function called ``name`` (one of FITS)."""
-    if name not in FITS:
-        raise ValueError(f"fit must be one of {', '.join(map(repr, FITS))}, got {name!r}")
-    return FITS[name]
+def _population_threshold(mixture: TwoClassMixture) -> LinearRule:
+    return LinearRule.threshold(risk_minimising_threshold(mixture))
+
+
+LEARNERS = {
+    "threshold": Learner(threshold_erm, _population_threshold),
+    "least-squares": Learner(least_squares, least_squares_rule),
+    "logistic": Learner(logistic, functools.partial(logistic_rule, l2=LOGISTIC_L2)),
+    "plugin": Learner(plugin, _population_threshold),
+}
+
+
+def get_learner(name: str) -> Learner:
+    """The learner called ``name`` (one of :data:`LEARNERS`)."""
+    check_choice("fit", name, LEARNERS)
+    return LEARNERS[name]
 
 
 @functools.partial(jax.jit, static_argnames=("name",))
@@ -255,5 +275,5 @@ def fit_allocations(name: str, x, y, ranks, counts, prefer_right=False) -> Linea
         return jax.vmap(_least_squares_from_statistics)(*_ranked_statistics(x, y, ranks, counts))
     if name == "plugin":
         return jax.vmap(_plugin_from_statistics)(*_ranked_statistics(x, y, ranks, counts))
-    fit = get_fit(name)
+    fit = get_learner(name).fit
     return jax.vmap(lambda c: fit(x, y, ranks < c[y]))(counts)

@@ -4,9 +4,8 @@ Random pruning inside classes only changes the training priors (THEORY.md 1.3), 
 limit a policy is the training priors it produces at dataset density d, and its class
 risks are those of the population rule trained at those priors.  The class quotas come
 from :func:`gmm_theory.allocate.water_fill` with the class priors as capacities and d as the
-budget: the same allocator the Monte Carlo engine and the CNN bridge call.  The DRoP
-policies take any map from training priors to class risks, so the K-class model
-(:mod:`gmm_theory.multiclass.allocators`) runs the same code.
+budget: the same allocator the Monte Carlo engine and the CNN bridge call, through the DRoP
+drivers of :mod:`gmm_theory.drop` that the K-class model and the bridge run too.
 
 - ``stratified``: the data's own priors;
 - ``drop``: one DRoP step (paper, Algorithm 1): quotas proportional to the class errors of
@@ -15,7 +14,8 @@ policies take any map from training priors to class risks, so the K-class model
   by the allocator at density d (THEORY.md 1.4);
 - ``optimal``: the worst-class optimal priors (std-proportional in the paper's case), as
   near as density d allows;
-- ``ssp``: class-blind SSP margin pruning (paper B.3) with the margin that keeps density d.
+- ``class-blind``: SSP margin pruning (paper B.3), one cut over both classes with the margin
+  that keeps density d.
 """
 
 from __future__ import annotations
@@ -27,29 +27,27 @@ import numpy as np
 from scipy.optimize import brentq
 
 from gmm_theory import _checks
-from gmm_theory.allocate import iterated_drop_update, water_fill
-from gmm_theory.twoclass.learners import LOGISTIC_L2, get_fit
+from gmm_theory.drop import (
+    ITERATED_DROP,
+    IteratedDrop,
+    check_policy,
+    iterated_drop_trajectory,
+    one_step_drop_priors,
+    realised_priors,
+)
+from gmm_theory.twoclass.learners import get_learner
 from gmm_theory.twoclass.mixture import TwoClassMixture
-from gmm_theory.twoclass.optimal import risk_minimising_threshold, worst_class_optimal_priors
+from gmm_theory.twoclass.optimal import worst_class_optimal_priors
 from gmm_theory.twoclass.pruned_law import ssp_kept_fractions, ssp_threshold
 from gmm_theory.twoclass.risk import LinearRule, class_risks, linear_class_risks
-from gmm_theory.twoclass.surrogate import least_squares_rule, logistic_rule
 
-LIMIT_POLICIES = ("stratified", "drop", "iterated-drop", "optimal", "ssp")
+SUPPORTED_POLICIES = ("stratified", "drop", "iterated-drop", "optimal", "class-blind")
 
 
 def population_rule(mixture: TwoClassMixture, fit: str = "threshold") -> LinearRule:
-    """The n -> infinity limit of ``fit`` trained on data drawn from ``mixture``.
-
-    t* for ``threshold`` and ``plugin``, the least-squares and logistic (with the fit's
-    default L2 weight) population rules otherwise.
-    """
-    get_fit(fit)
-    if fit in ("threshold", "plugin"):
-        return LinearRule.threshold(risk_minimising_threshold(mixture))
-    if fit == "least-squares":
-        return least_squares_rule(mixture)
-    return logistic_rule(mixture, LOGISTIC_L2)
+    """The n -> infinity limit of ``fit`` trained on data drawn from ``mixture``: the
+    population twin of the learner (:data:`gmm_theory.twoclass.learners.LEARNERS`)."""
+    return get_learner(fit).population(mixture)
 
 
 def trained_class_risks(mixture: TwoClassMixture, training_priors, fit: str = "threshold") -> jax.Array:
@@ -57,36 +55,6 @@ def trained_class_risks(mixture: TwoClassMixture, training_priors, fit: str = "t
     class laws with priors ``training_priors``."""
     rule = population_rule(mixture.with_priors(training_priors), fit)
     return linear_class_risks(mixture, *rule)
-
-
-def realised_priors(data_priors, density: float, weights, semantics: str) -> np.ndarray:
-    """Training priors of the allocator's quotas at dataset density ``density``, with the
-    data's class priors as capacities (n -> infinity)."""
-    quotas = water_fill(np.asarray(data_priors), weights, density, semantics)
-    return quotas / quotas.sum()
-
-
-def one_step_drop_priors(risks_at: Callable, data_priors, density: float, semantics: str = "density") -> np.ndarray:
-    """One DRoP step (paper, Algorithm 1) for any model: quotas proportional to the class
-    risks ``risks_at(data_priors)`` of the rule trained on the full data."""
-    return realised_priors(data_priors, density, risks_at(np.asarray(data_priors)), semantics)
-
-
-def iterated_drop_trajectory(risks_at: Callable, data_priors, density: float, *, rounds: int = 30,
-                             step: float = 0.5) -> np.ndarray:
-    """Training priors (rounds + 1, K) of iterated DRoP for any model, round 0 being the data's.
-
-    Each round measures the class risks ``risks_at(priors)`` of the rule trained at the
-    current training priors, applies :func:`gmm_theory.allocate.iterated_drop_update` to the
-    target priors and realises them at density d (count semantics), as the Monte Carlo
-    policy does.
-    """
-    target = np.asarray(data_priors, dtype=np.float64)
-    trajectory = [target]
-    for _ in range(rounds):
-        target = iterated_drop_update(target, risks_at(trajectory[-1]), step=step)
-        trajectory.append(realised_priors(data_priors, density, target, "count"))
-    return np.array(trajectory)
 
 
 def _risks_at(mixture: TwoClassMixture, fit: str) -> Callable:
@@ -99,10 +67,10 @@ def drop_priors(mixture: TwoClassMixture, density: float, *, semantics: str = "d
     return one_step_drop_priors(_risks_at(mixture, fit), mixture.priors, density, semantics)
 
 
-def iterated_drop_priors(mixture: TwoClassMixture, density: float, *, rounds: int = 30, step: float = 0.5,
+def iterated_drop_priors(mixture: TwoClassMixture, density: float, config: IteratedDrop = ITERATED_DROP, *,
                          fit: str = "threshold") -> np.ndarray:
-    """Training priors (rounds + 1, 2) of iterated DRoP (:func:`iterated_drop_trajectory`)."""
-    return iterated_drop_trajectory(_risks_at(mixture, fit), mixture.priors, density, rounds=rounds, step=step)
+    """Training priors (rounds + 1, 2) of iterated DRoP (:func:`gmm_theory.drop.iterated_drop_trajectory`)."""
+    return iterated_drop_trajectory(_risks_at(mixture, fit), mixture.priors, density, config)
 
 
 def optimal_quota_priors(mixture: TwoClassMixture, density: float) -> np.ndarray:
@@ -126,30 +94,30 @@ def ssp_margin(mixture: TwoClassMixture, density: float) -> float:
     return brentq(excess, 0.0, high, xtol=1e-13)
 
 
-def policy_priors(mixture: TwoClassMixture, density: float, policy: str, **options) -> np.ndarray:
-    """Training priors of a random-pruning ``policy`` at dataset density ``density``."""
+def policy_priors(mixture: TwoClassMixture, density: float, policy: str, *, fit: str = "threshold",
+                  semantics: str = "density", config: IteratedDrop = ITERATED_DROP) -> np.ndarray:
+    """Training priors of a random-pruning ``policy`` at dataset density ``density``: any of
+    :data:`SUPPORTED_POLICIES` but ``class-blind``, whose limit is known for SSP only."""
+    check_policy(policy, SUPPORTED_POLICIES[:-1])
     if policy == "stratified":
         return np.asarray(mixture.priors, dtype=np.float64)
     if policy == "drop":
-        return drop_priors(mixture, density, **options)
+        return drop_priors(mixture, density, semantics=semantics, fit=fit)
     if policy == "iterated-drop":
-        return iterated_drop_priors(mixture, density, **options)[-1]
-    if policy == "optimal":
-        return optimal_quota_priors(mixture, density)
-    raise ValueError(f"policy must be one of {', '.join(map(repr, LIMIT_POLICIES))}, got {policy!r}")
+        return iterated_drop_priors(mixture, density, config, fit=fit)[-1]
+    return optimal_quota_priors(mixture, density)
 
 
 def policy_class_risks(mixture: TwoClassMixture, density: float, policy: str, *, fit: str = "threshold",
                        **options) -> np.ndarray:
     """Class risks (2,) on the test law of ``policy`` at dataset density d, as n -> infinity.
 
-    ``ssp`` is the 0-1 risk minimiser of the SSP-pruned law (threshold fit only); the other
-    policies train ``fit`` at :func:`policy_priors`.
+    ``class-blind`` is SSP's class-blind margin cut: the 0-1 risk minimiser of the SSP-pruned
+    law (threshold fit only); the other policies train ``fit`` at :func:`policy_priors`.
     """
-    if policy == "ssp":
+    check_policy(policy, SUPPORTED_POLICIES)
+    if policy == "class-blind":
         if fit != "threshold":
             raise ValueError(f"the SSP limit is known for fit='threshold' only, got fit={fit!r}")
         return np.asarray(class_risks(mixture, ssp_threshold(mixture, ssp_margin(mixture, density))))
-    if policy in ("drop", "iterated-drop"):
-        options["fit"] = fit
-    return np.asarray(trained_class_risks(mixture, policy_priors(mixture, density, policy, **options), fit))
+    return np.asarray(trained_class_risks(mixture, policy_priors(mixture, density, policy, fit=fit, **options), fit))

@@ -50,7 +50,7 @@ def test_stratified_and_global_quoters(float32, digits):
     _check_kept(result, kept, digits)
     assert result["kept_per_class"] == allocate(digits.class_sizes, density=0.3).counts.tolist()
     assert result["density_accuracy_correlation"] is None or abs(result["density_accuracy_correlation"]) <= 1
-    result, kept = _run(digits, quoter="none", scorer="el2n", density=0.3)
+    result, kept = _run(digits, quoter="class-blind", scorer="el2n", density=0.3)
     _check_kept(result, kept, digits)
     assert result["kept"] == budget(digits.y_train.size, 0.3)
 

@@ -188,8 +188,8 @@ def test_bad_configs_name_the_key(change, message):
 
 def test_scorers_and_quoters_make_every_pair():
     table = {k: v for k, v in _tiny_table().items() if k != "methods"}
-    config = sweep.parse_config({**table, "scorers": ["random", "el2n"], "quoters": ["drop", "none"]})
-    assert [m.name for m in config.methods] == ["random+drop", "random+none", "el2n+drop", "el2n+none"]
+    config = sweep.parse_config({**table, "scorers": ["random", "el2n"], "quoters": ["drop", "class-blind"]})
+    assert [m.name for m in config.methods] == ["random+drop", "random+class-blind", "el2n+drop", "el2n+class-blind"]
 
 
 def test_cli_rejects_a_bad_config_before_training(tmp_path, capsys):

@@ -4,6 +4,7 @@ import pytest
 from scipy import stats
 
 import gmm_theory as gt
+from gmm_theory.drop import IteratedDrop
 from gmm_theory.twoclass.montecarlo import comparison
 
 import oracles
@@ -18,7 +19,8 @@ def mixture():
 
 def test_methods_on_the_same_seeds_agree_when_nothing_is_pruned(mixture):
     names = ["Random", "Random+DRoP", "Random+iterated-DRoP", "Random+optimal", "SSP", "keep-easy"]
-    summaries = comparison.compare_methods(mixture, jax.random.key(3), 500, [0.5, 1.0], 6, methods=names, rounds=3)
+    summaries = comparison.compare_methods(mixture, jax.random.key(3), 500, [0.5, 1.0], 6, methods=names,
+                                           config=IteratedDrop(rounds=3))
     full = [summaries[name].class_risks_mean[1] for name in names]
     for risks in full[1:]:
         np.testing.assert_array_equal(risks, full[0])
@@ -50,7 +52,7 @@ def test_limits_of_random_pruning_and_optimal_quotas(mixture):
 
 def test_regret_map_optimum_is_a_lower_bound_and_the_minimax_risk_when_reachable():
     ratios, gaps = np.array([1.0, 1.5, 3.0]), np.array([0.5, 2.0, 4.0])
-    maps = comparison.drop_regret_map(ratios, gaps, rounds=20)
+    maps = comparison.drop_regret_map(ratios, gaps, config=IteratedDrop(rounds=20))
     for name in ("full", "drop", "iterated-drop"):
         assert np.all(maps[name] >= maps["optimal"] - 1e-12)
     for i, ratio in enumerate(ratios):
@@ -64,7 +66,7 @@ def test_regret_map_optimum_is_a_lower_bound_and_the_minimax_risk_when_reachable
 
 def test_regret_map_cell_of_the_papers_example():
     # sigma = (1, 3), gap 4 is the paper's example rescaled by sigma_0 = 0.5.
-    maps = comparison.drop_regret_map([3.0], [4.0], rounds=40)
+    maps = comparison.drop_regret_map([3.0], [4.0], config=IteratedDrop(rounds=40))
     means, stds = (-2.0, 2.0), (1.0, 3.0)
     drop_prior = oracles.drop_step((0.5, 0.5), oracles.trained_class_risks(means, stds, (0.5, 0.5)))
     assert maps["drop"][0, 0] == pytest.approx(oracles.trained_class_risks(means, stds, drop_prior).max(), abs=1e-9)

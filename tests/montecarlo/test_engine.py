@@ -6,7 +6,7 @@ import pytest
 import gmm_theory as gt
 from gmm_theory.twoclass.montecarlo import selection
 from gmm_theory.twoclass.montecarlo import engine as simulate
-from gmm_theory.twoclass.montecarlo.policies import policy_counts
+from gmm_theory.twoclass.montecarlo.policies import margin_counts
 
 ALLOCATIONS = [[0.2, 0.6], [1.0, 1.0], [0.5, 0.1], [0.05, 0.9]]
 
@@ -56,7 +56,7 @@ def test_threshold_erm_error_shrinks_with_n(mixture):
 def test_ssp_margin_pruning_matches_the_closed_form_at_large_n(margin, mixture):
     key = jax.random.key(9)
     samples = simulate.draw_seeds(mixture, key, 64_000, 32, prune="ssp")
-    counts = policy_counts(mixture, key, samples, [1.0], "margin", margin=margin)
+    counts = margin_counts(samples, margin)
     kept = counts[:, 0] / np.asarray(jax.vmap(selection.class_sizes)(samples.y))
     np.testing.assert_allclose(kept.mean(axis=0), gt.ssp_kept_fractions(mixture, margin), atol=0.01)
     summary = simulate.summarise(mixture, simulate.evaluate_counts(mixture, samples, counts))

@@ -7,7 +7,8 @@ import gmm_theory as gt
 from gmm_theory.twoclass.montecarlo import selection
 from gmm_theory.twoclass.montecarlo import engine as simulate
 from gmm_theory.allocate import allocate
-from gmm_theory.twoclass.montecarlo.policies import policy_counts, validation_errors
+from gmm_theory.drop import IteratedDrop
+from gmm_theory.twoclass.montecarlo.policies import margin_counts, policy_counts, validation_errors
 from gmm_theory.twoclass.risk import LinearRule
 
 
@@ -42,13 +43,14 @@ def test_drop_keeps_densities_proportional_to_validation_errors(mixture, samples
 
 
 def test_global_counts_meet_the_budget(mixture, samples):
-    counts = policy_counts(mixture, jax.random.key(1), samples, [0.25, 1.0], "global")
+    counts = policy_counts(mixture, jax.random.key(1), samples, [0.25, 1.0], "class-blind")
     np.testing.assert_array_equal(counts.sum(axis=-1), [[500, 2000]] * 6)
 
 
 def test_damped_iterated_drop_approaches_the_worst_class_optimal_prior(mixture):
     samples = simulate.draw_seeds(mixture, jax.random.key(2), 20_000, 8)
-    counts = policy_counts(mixture, jax.random.key(3), samples, [0.5], "iterated-drop", rounds=8, step=0.5)
+    counts = policy_counts(mixture, jax.random.key(3), samples, [0.5], "iterated-drop",
+                           config=IteratedDrop(rounds=8, step=0.5))
     share = counts[:, 0, 0] / counts[:, 0].sum(axis=-1)
     # The minimax training prior of class 0 is 0.25 (THEORY.md 1.4); one-step DRoP gives 0.177.
     assert np.mean(share) == pytest.approx(0.25, abs=0.02)
@@ -65,8 +67,9 @@ def test_validation_errors_match_counting():
     assert np.all(np.isnan(errors[2]))
 
 
-def test_unknown_policy_and_missing_margin_are_named(mixture, samples):
+def test_unknown_policy_and_bad_margin_are_named(mixture, samples):
     with pytest.raises(ValueError, match="policy must be one of"):
         policy_counts(mixture, jax.random.key(1), samples, [0.5], "best")
-    with pytest.raises(ValueError, match="margin"):
-        policy_counts(mixture, jax.random.key(1), samples, [0.5], "margin")
+    for margin in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="margin must be a finite number >= 0"):
+            margin_counts(samples, margin)

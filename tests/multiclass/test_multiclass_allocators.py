@@ -12,6 +12,7 @@ from gmm_theory.multiclass.allocators import (
     optimal_priors,
     trained_class_risks,
 )
+from gmm_theory.drop import IteratedDrop
 from gmm_theory.multiclass.mixture import KClassMixture, random_mixture
 
 QUADRATURE = Quadrature(jax.random.key(0), points=512, shifts=8)
@@ -22,14 +23,15 @@ def test_two_equal_variance_classes_in_one_dimension_match_the_two_class_limits(
     means, stds, priors = np.array([-1.0, 1.0]), np.array([1.0, 1.0]), np.array([0.3, 0.7])
     two_class = TwoClassMixture(means, stds, priors)
     mixture = KClassMixture(means[:, None], stds**2, priors)
-    allocated = allocate_model(mixture, [0.4, 0.7], QUADRATURE, allocators=("stratified", "drop-density", "drop-count"))
-    for name, policy, options in (("stratified", "stratified", {}), ("drop-density", "drop", {}),
-                                  ("drop-count", "drop", {"semantics": "count"})):
-        for i, density in enumerate((0.4, 0.7)):
-            expected_priors = limits.policy_priors(two_class, density, policy, **options)
-            np.testing.assert_allclose(allocated[name].priors[i], expected_priors, atol=1e-10)
-            np.testing.assert_allclose(allocated[name].class_risks[i],
-                                       limits.trained_class_risks(two_class, expected_priors), atol=1e-10)
+    for semantics in ("density", "count"):
+        allocated = allocate_model(mixture, [0.4, 0.7], QUADRATURE, allocators=("stratified", "drop"),
+                                   semantics=semantics)
+        for policy in ("stratified", "drop"):
+            for i, density in enumerate((0.4, 0.7)):
+                expected_priors = limits.policy_priors(two_class, density, policy, semantics=semantics)
+                np.testing.assert_allclose(allocated[policy].priors[i], expected_priors, atol=1e-10)
+                np.testing.assert_allclose(allocated[policy].class_risks[i],
+                                           limits.trained_class_risks(two_class, expected_priors), atol=1e-10)
 
 
 def test_two_class_optimum_is_the_threshold_with_equal_risks_found_by_root_finding():
@@ -70,17 +72,19 @@ def test_the_realisable_optimum_is_not_beaten_by_random_realisable_priors():
     candidates = candidates[np.all(candidates <= caps, axis=1)][:2000]
     risks = np.array([trained_class_risks(mixture, p, QUADRATURE)[0] for p in candidates])
     assert risks.max(axis=1).min() >= solution.risks.max() - 1e-6
-    fixed_point = allocate_model(mixture, [density], QUADRATURE, allocators=("iterated-drop",), rounds=100)
+    fixed_point = allocate_model(mixture, [density], QUADRATURE, allocators=("iterated-drop",),
+                                 config=IteratedDrop(rounds=100))
     assert fixed_point["iterated-drop"].worst_class_risk()[0] > solution.risks.max() + 1e-3
 
 
 def test_drop_semantics_differ_by_the_data_priors():
     mixture = random_mixture(3, 3, 2, priors=[0.5, 0.3, 0.2])
-    allocated = allocate_model(mixture, [0.1], QUADRATURE, allocators=("stratified", "drop-density", "drop-count"))
-    full_data_risks = allocated["stratified"].class_risks[0]
+    allocated = {semantics: allocate_model(mixture, [0.1], QUADRATURE, allocators=("stratified", "drop"),
+                                           semantics=semantics) for semantics in ("density", "count")}
+    full_data_risks = allocated["density"]["stratified"].class_risks[0]
     # At density 0.1 no class saturates: kept fractions (density) or counts (count) are
     # proportional to the full-data risks.
-    density_priors, count_priors = allocated["drop-density"].priors[0], allocated["drop-count"].priors[0]
+    density_priors, count_priors = allocated["density"]["drop"].priors[0], allocated["count"]["drop"].priors[0]
     assert np.all(density_priors * 0.1 < mixture.priors) and np.all(count_priors * 0.1 < mixture.priors)
     np.testing.assert_allclose(density_priors, mixture.priors * full_data_risks / (mixture.priors @ full_data_risks))
     np.testing.assert_allclose(count_priors, full_data_risks / full_data_risks.sum())
@@ -97,7 +101,7 @@ def test_allocators_report_every_density_and_keep_the_data_priors_at_full_densit
 
 
 @pytest.mark.parametrize(("options", "message"), [({"classifier": "qda"}, "classifier"),
-                                                 ({"allocators": ("drop",)}, "allocator")])
+                                                 ({"allocators": ("drop-density",)}, "policy")])
 def test_bad_choices_name_the_parameter(options, message):
     with pytest.raises(ValueError, match=message):
         allocate_model(random_mixture(0, 3, 2), [0.5], QUADRATURE, **options)

@@ -22,7 +22,6 @@ from gmm_theory.allocate import (
     SEMANTICS,
     Allocation,
     allocate,
-    iterated_drop_update,
     rule_weights,
     water_fill,
 )
@@ -527,78 +526,3 @@ def test_water_fill_rejects_bad_input(args, kwargs, match):
 def test_rule_weights_rejects_bad_num_classes():
     with pytest.raises(ValueError, match=r"num_classes must be >= 1"):
         rule_weights("stratified", 0)
-
-
-# --- iterated DRoP ---------------------------------------------------------------------------
-
-A = np.array([0.5, 0.6, 0.7])
-
-
-def toy_errors(priors, steepness):
-    """Class error falling with its training prior: e_k = a_k exp(-b_k pi_k)."""
-    return A * np.exp(-steepness * priors)
-
-
-def equal_error_point(steepness):
-    """Priors with a_k exp(-b_k pi_k) = E for all k and sum pi = 1, by brentq on E."""
-    level = brentq(lambda e: np.sum(np.log(A / e) / steepness) - 1.0, 1e-12, A.min(), xtol=1e-15)
-    return np.log(A / level) / steepness
-
-
-def iterate(steepness, step, iterations=300):
-    priors = np.full(3, 1 / 3)
-    for _ in range(iterations):
-        priors = iterated_drop_update(priors, toy_errors(priors, steepness), step)
-    return priors
-
-
-@pytest.mark.parametrize("step", [1.0, 0.5, 0.2])
-def test_iterated_drop_converges_to_equal_errors(step):
-    steepness = np.array([1.0, 2.0, 3.0])
-    target = equal_error_point(steepness)
-    priors = iterate(steepness, step)
-    np.testing.assert_allclose(priors, target, atol=1e-10)
-    assert np.ptp(toy_errors(priors, steepness)) < 1e-10
-
-
-def test_damping_keeps_the_fixed_point_and_fixes_oscillation():
-    steepness = np.array([6.0, 8.0, 10.0])
-    target = equal_error_point(steepness)
-    for step in (0.1, 0.5, 1.0, 2.0):
-        np.testing.assert_allclose(
-            iterated_drop_update(target, toy_errors(target, steepness), step), target, atol=1e-12
-        )
-    # Steep errors make the plain iteration overshoot (b_k pi_k > 2); damping converges.
-    assert np.abs(iterate(steepness, 1.0) - target).max() > 1e-2
-    np.testing.assert_allclose(iterate(steepness, 0.5), target, atol=1e-10)
-
-
-def test_iterated_drop_single_steps():
-    np.testing.assert_allclose(iterated_drop_update([0.5, 0.5], [0.2, 0.6]), [0.25, 0.75])
-    root3 = np.sqrt(3.0)
-    np.testing.assert_allclose(iterated_drop_update([0.5, 0.5], [0.2, 0.6], step=0.5),
-                               [1 / (1 + root3), root3 / (1 + root3)])
-    assert iterated_drop_update([0.5, 0.5], [0.0, 0.3]).tolist() == [0.0, 1.0]
-
-
-def test_iterated_drop_all_zero_errors_is_a_fixed_point():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        priors = iterated_drop_update([0.4, 0.6, 0.0], [0.0, 0.0, 0.7])
-    assert priors.tolist() == [0.4, 0.6, 0.0]
-
-
-@pytest.mark.parametrize(
-    ("priors", "errors", "step", "match"),
-    [
-        ([0.5, 0.6], [0.1, 0.1], 1.0, r"priors must sum to 1"),
-        ([1.5, -0.5], [0.1, 0.1], 1.0, r"priors\[0\] must lie in \[0, 1\]"),
-        ([0.5, 0.5], [0.1], 1.0, r"errors must have 2 entries"),
-        ([0.5, 0.5], [0.1, 1.1], 1.0, r"errors\[1\] must lie in \[0, 1\]"),
-        ([0.5, 0.5], [0.1, 0.2], 0.0, r"step must be a positive finite number"),
-        ([0.5, 0.5], [0.1, 0.2], float("nan"), r"step must be a positive finite number"),
-    ],
-)
-def test_iterated_drop_rejects_bad_input(priors, errors, step, match):
-    with pytest.raises(ValueError, match=match):
-        iterated_drop_update(priors, errors, step)

@@ -44,7 +44,7 @@ def _paper_sample(seed, n):
     return rng, np.where(y == 1, rng.normal(1, 1.5, n), rng.normal(-1, 0.5, n)), y
 
 
-@pytest.mark.parametrize("name", sorted(fits.FITS))
+@pytest.mark.parametrize("name", sorted(fits.LEARNERS))
 def test_batched_fits_equal_masked_fits(name):
     n = 400
     rng, x, y = _paper_sample(1, n)
@@ -55,7 +55,7 @@ def test_batched_fits_equal_masked_fits(name):
     counts = jnp.asarray([[sizes[0], sizes[1]], [10, 50], [120, 7], [0, 30], [1, 1], [2, 2]])
     batched = fits.fit_allocations(name, x, y, ranks, counts)
     for a in range(counts.shape[0]):
-        single = fits.FITS[name](x, y, ranks < counts[a][y])
+        single = fits.LEARNERS[name].fit(x, y, ranks < counts[a][y])
         np.testing.assert_allclose([batched.weight[a], batched.bias[a]], [single.weight, single.bias],
                                    rtol=1e-9, atol=1e-12)
 
@@ -112,4 +112,4 @@ def test_population_logistic_rule_matches_quadrature_minimisation():
 
 def test_unknown_fit_is_named():
     with pytest.raises(ValueError, match="fit must be one of"):
-        fits.get_fit("svm")
+        fits.get_learner("svm")

@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 import gmm_theory as gt
+from gmm_theory.drop import IteratedDrop
 from gmm_theory.twoclass import limits
 
 import oracles
@@ -41,7 +42,7 @@ def test_drop_step_caps_a_class_at_full_density(mixture):
 
 @pytest.mark.parametrize("step", [1.0, 0.5])
 def test_iterated_drop_converges_to_equal_class_errors(mixture, step):
-    trajectory = limits.iterated_drop_priors(mixture, 0.5, rounds=60, step=step)
+    trajectory = limits.iterated_drop_priors(mixture, 0.5, IteratedDrop(rounds=60, step=step))
     assert trajectory.shape == (61, 2)
     np.testing.assert_allclose(trajectory[0], PAPER[2])
     limit = trajectory[-1]
@@ -57,7 +58,7 @@ def test_iterated_drop_that_falls_to_a_constant_rule_stays_there_silently():
     mixture = gt.TwoClassMixture((-0.25, 0.25), (1.0, 1.5), (0.5, 0.5))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trajectory = limits.iterated_drop_priors(mixture, 0.5, rounds=10, step=0.5)
+        trajectory = limits.iterated_drop_priors(mixture, 0.5, IteratedDrop(rounds=10, step=0.5))
     corner = trajectory[-1]
     assert np.isin(corner, [0.0, 1.0]).all()
     np.testing.assert_array_equal(trajectory[-3:], np.broadcast_to(corner, (3, 2)))
@@ -86,7 +87,7 @@ def test_bad_density_names_the_parameter(mixture, density):
 @pytest.mark.parametrize("density", [0.2, 0.45, 0.8])
 def test_ssp_limit_is_the_brute_force_minimiser_of_the_pruned_law(mixture, density):
     margin = limits.ssp_margin(mixture, density)
-    risks = limits.policy_class_risks(mixture, density, "ssp")
+    risks = limits.policy_class_risks(mixture, density, "class-blind")
     grid = np.concatenate([[-np.inf, np.inf], np.linspace(-8, 8, 16001)])
     pruned = oracles.ssp_pruned_risk(PAPER[0], PAPER[1], PAPER[2], margin, grid)
     best = grid[np.argmin(pruned)]
@@ -97,7 +98,7 @@ def test_policy_names_and_fits_are_checked(mixture):
     with pytest.raises(ValueError, match="policy must be one of"):
         limits.policy_class_risks(mixture, 0.5, "global")
     with pytest.raises(ValueError, match="fit='threshold' only"):
-        limits.policy_class_risks(mixture, 0.5, "ssp", fit="logistic")
+        limits.policy_class_risks(mixture, 0.5, "class-blind", fit="logistic")
     with pytest.raises(ValueError, match="fit must be one of"):
         limits.policy_class_risks(mixture, 0.5, "drop", fit="hinge")
 

@@ -17,6 +17,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from gmm_theory.drop import ITERATED_DROP, IteratedDrop
 from gmm_theory.twoclass.limits import policy_class_risks
 from gmm_theory.twoclass.mixture import TwoClassMixture
 from gmm_theory.twoclass.optimal import trained_worst_class_risk, worst_class_optimal_priors
@@ -26,22 +27,26 @@ from gmm_theory.twoclass.montecarlo.engine import Summary, draw_seeds, evaluate_
 
 @dataclasses.dataclass(frozen=True)
 class Method:
-    """A pruning method: within-class rule, quota policy, and the policy's population limit
-    (``None`` when no closed form is known)."""
+    """A pruning method: a within-class rule (:mod:`gmm_theory.twoclass.montecarlo.selection`)
+    and a quota policy (:data:`gmm_theory.drop.POLICIES`); ``has_limit`` when its population
+    limit is known (:func:`gmm_theory.twoclass.limits.policy_class_risks`)."""
 
     prune: str
     policy: str
-    limit: str | None
+
+    @property
+    def has_limit(self) -> bool:
+        return self.prune == "random" or (self.prune, self.policy) == ("ssp", "class-blind")
 
 
 METHODS = {
-    "Random": Method("random", "stratified", "stratified"),
-    "SSP": Method("ssp", "global", "ssp"),
-    "keep-hard": Method("keep-hard", "global", None),
-    "keep-easy": Method("keep-easy", "global", None),
-    "Random+DRoP": Method("random", "drop", "drop"),
-    "Random+iterated-DRoP": Method("random", "iterated-drop", "iterated-drop"),
-    "Random+optimal": Method("random", "optimal", "optimal"),
+    "Random": Method("random", "stratified"),
+    "SSP": Method("ssp", "class-blind"),
+    "keep-hard": Method("keep-hard", "class-blind"),
+    "keep-easy": Method("keep-easy", "class-blind"),
+    "Random+DRoP": Method("random", "drop"),
+    "Random+iterated-DRoP": Method("random", "iterated-drop"),
+    "Random+optimal": Method("random", "optimal"),
 }
 
 
@@ -52,13 +57,13 @@ def _check_methods(methods) -> None:
 
 
 def compare_methods(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *,
-                    methods=tuple(METHODS), fit: str = "threshold", rounds: int = 10,
-                    step: float = 0.5) -> dict[str, Summary]:
+                    methods=tuple(METHODS), fit: str = "threshold",
+                    config: IteratedDrop = ITERATED_DROP) -> dict[str, Summary]:
     """Monte Carlo risks of each method at each dataset density, summarised over seeds.
 
     Seeds come from ``key`` exactly as in :func:`gmm_theory.twoclass.montecarlo.engine.sweep`; DRoP's
-    validation samples from a key derived from it.  ``rounds`` and ``step`` configure
-    iterated DRoP.
+    validation samples from a key derived from it.  ``config`` sets iterated DRoP's rounds
+    and step, the same default as :func:`method_limits`.
     """
     _check_methods(methods)
     densities = np.asarray(densities, dtype=np.float64)
@@ -69,23 +74,23 @@ def compare_methods(mixture: TwoClassMixture, key: jax.Array, n: int, densities,
         if method.prune not in samples_by_rule:  # methods pruning by the same rule share their draws
             samples_by_rule[method.prune] = draw_seeds(mixture, key, n, seeds, method.prune, fit)
         samples = samples_by_rule[method.prune]
-        options = {"rounds": rounds, "step": step} if method.policy == "iterated-drop" else {}
-        counts = policy_counts(mixture, validation_key, samples, densities, method.policy, fit=fit, **options)
+        counts = policy_counts(mixture, validation_key, samples, densities, method.policy, fit=fit, config=config)
         summaries[name] = summarise(mixture, evaluate_counts(mixture, samples, counts, fit))
     return summaries
 
 
 def method_limits(mixture: TwoClassMixture, densities, *, methods=tuple(METHODS), fit: str = "threshold",
-                  rounds: int = 30, step: float = 0.5) -> dict[str, np.ndarray]:
+                  config: IteratedDrop = ITERATED_DROP) -> dict[str, np.ndarray]:
     """Population class risks (D, 2) of each method with a known limit (others are left out)."""
     _check_methods(methods)
     limits = {}
     for name in methods:
-        policy = METHODS[name].limit
-        if policy is None or (policy == "ssp" and fit != "threshold"):
+        method = METHODS[name]
+        if not method.has_limit or (method.policy == "class-blind" and fit != "threshold"):
             continue
-        options = {"rounds": rounds, "step": step} if policy == "iterated-drop" else {}
-        limits[name] = np.array([policy_class_risks(mixture, d, policy, fit=fit, **options) for d in densities])
+        options = {"config": config} if method.policy == "iterated-drop" else {}
+        limits[name] = np.array([policy_class_risks(mixture, d, method.policy, fit=fit, **options)
+                                 for d in densities])
     return limits
 
 
@@ -94,8 +99,8 @@ def regret_mixture(std_ratio: float, gap: float) -> TwoClassMixture:
     return TwoClassMixture((-gap / 2, gap / 2), (1.0, std_ratio), (0.5, 0.5))
 
 
-def drop_regret_map(std_ratios, gaps, *, density: float = 0.5, rounds: int = 30,
-                    step: float = 0.5) -> dict[str, np.ndarray]:
+def drop_regret_map(std_ratios, gaps, *, density: float = 0.5,
+                    config: IteratedDrop = ITERATED_DROP) -> dict[str, np.ndarray]:
     """Worst-class risks (R, G) over a grid of mixtures :func:`regret_mixture`, population limit.
 
     Returns the optimum over training priors (``optimal``), and the worst-class risks of
@@ -113,5 +118,5 @@ def drop_regret_map(std_ratios, gaps, *, density: float = 0.5, rounds: int = 30,
             maps["full"][i, j] = policy_class_risks(mixture, density, "stratified").max()
             maps["drop"][i, j] = policy_class_risks(mixture, density, "drop").max()
             maps["iterated-drop"][i, j] = policy_class_risks(
-                mixture, density, "iterated-drop", rounds=rounds, step=step).max()
+                mixture, density, "iterated-drop", config=config).max()
     return maps

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory.twoclass.montecarlo import selection
-from gmm_theory.twoclass.learners import fit_allocations, get_fit
+from gmm_theory.twoclass.learners import fit_allocations, get_learner
 from gmm_theory.twoclass.limits import trained_class_risks
 from gmm_theory.twoclass.mixture import TwoClassMixture, sample
 from gmm_theory.twoclass.pruned_law import training_priors
@@ -48,7 +48,7 @@ def draw(mixture: TwoClassMixture, key: jax.Array, n: int, prune: str = "random"
     x, y = sample(mixture, sample_key, n)
     order = jnp.argsort(x)
     x, y = x[order], y[order]
-    query = get_fit(fit)(x, y, jnp.ones_like(y, dtype=bool)) if prune in ("keep-hard", "keep-easy") else None
+    query = get_learner(fit).fit(x, y, jnp.ones_like(y, dtype=bool)) if prune in ("keep-hard", "keep-easy") else None
     priority = selection.priority(prune, x, y, key=prune_key, query_rule=query)
     ranks = selection.within_class_ranks(y, priority)
     return SeedSample(x, y, priority, ranks, jax.random.bernoulli(tie_key))
@@ -90,7 +90,7 @@ def draw_seeds(mixture: TwoClassMixture, key: jax.Array, n: int, seeds: int, pru
     """:func:`draw` for seeds 0..seeds-1 (seed s uses ``jax.random.split(key, seeds)[s]``);
     leaves gain a leading seed axis."""
     selection.check_rule(prune)
-    get_fit(fit)
+    get_learner(fit)
     if not (isinstance(n, int) and n >= 2):
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     if not (isinstance(seeds, int) and seeds >= 1):
@@ -110,7 +110,7 @@ def evaluate_counts(mixture: TwoClassMixture, seeds: SeedSample, counts, fit: st
     Threshold ERM handles all allocations in one pass with an O(S x A) working set; other
     fits are evaluated ``chunk_size`` allocations at a time, so memory stays bounded.
     """
-    get_fit(fit)
+    get_learner(fit)
     return _evaluate_counts(mixture, seeds, jnp.asarray(counts, jnp.int32), fit, chunk_size)
 
 
@@ -197,7 +197,7 @@ def population_class_risks(mixture: TwoClassMixture, densities, fit: str = "thre
     Random within-class pruning only changes the priors (THEORY.md 1.3), so the fitted rule
     tends to :func:`gmm_theory.twoclass.limits.population_rule` under the training priors phi_k d_k / sum phi d.
     """
-    get_fit(fit)
+    get_learner(fit)
 
     def limit(d):
         return trained_class_risks(mixture, training_priors(mixture.priors, d), fit)
