@@ -28,14 +28,17 @@ import numpy as np
 import optax
 from scipy.special import gammainc, logsumexp
 
+from gmm_theory._checks import check_choice
+from gmm_theory._stats import shrunk_covariance
+from gmm_theory.twoclass.montecarlo import selection
+
 SCORERS = ("random", "el2n", "grand", "forgetting", "dynamic-uncertainty", "coreset", "ssp", "gmm-uncertainty")
 DYNAMIC_SCORERS = ("forgetting", "dynamic-uncertainty")
 EMBEDDING_SCORERS = ("coreset", "ssp", "gmm-uncertainty")
 
 
 def check_scorer(name: str) -> None:
-    if name not in SCORERS:
-        raise ValueError(f"scorer must be one of {', '.join(map(repr, SCORERS))}, got {name!r}")
+    check_choice("scorer", name, SCORERS)
 
 
 def el2n_scores(logits, y) -> jax.Array:
@@ -112,13 +115,11 @@ def coreset_scores(embeddings, y) -> np.ndarray:
 
 
 def ssp_scores(embeddings, y) -> np.ndarray:
-    """Euclidean distance of each embedding to its class's mean embedding."""
-    embeddings, y = np.asarray(embeddings, dtype=np.float64), np.asarray(y)
-    distances = np.empty(y.shape[0])
-    for k in np.unique(y):
-        members = y == k
-        distances[members] = np.linalg.norm(embeddings[members] - embeddings[members].mean(axis=0), axis=-1)
-    return distances
+    """Euclidean distance of each embedding to its class's mean embedding, the Monte Carlo
+    engine's SSP score (:func:`gmm_theory.twoclass.montecarlo.selection.class_mean_distance`)."""
+    y = jnp.asarray(y)
+    distances = selection.class_mean_distance(jnp.asarray(embeddings), y, int(y.max()) + 1)
+    return np.asarray(distances, dtype=np.float64)
 
 
 def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
@@ -134,10 +135,7 @@ def gmm_uncertainty_scores(embeddings, y, shrinkage: float = 0.1) -> np.ndarray:
     log_joint, mahalanobis = [], []
     for k in present:
         members = z[y == k]
-        centred = members - members.mean(axis=0)
-        covariance = centred.T @ centred / max(members.shape[0] - 1, 1)
-        covariance = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / dimension * np.eye(dimension)
-        covariance += 1e-9 * np.eye(dimension)
+        covariance = shrunk_covariance(members, shrinkage) + 1e-9 * np.eye(dimension)
         cholesky = np.linalg.cholesky(covariance)
         whitened = np.linalg.solve(cholesky, (z - members.mean(axis=0)).T).T
         squared = np.sum(whitened ** 2, axis=-1)

@@ -12,12 +12,14 @@ models' logit-adjusted predictions have equal class errors, :func:`adjusted_prio
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
 from gmm_theory.allocate import allocate
 from gmm_theory.bridge.train import class_recalls
 from gmm_theory.drop import IteratedDrop, iterated_drop_trajectory, smoothed_errors
+from gmm_theory.twoclass.montecarlo import selection
 
 QUOTERS = ("stratified", "drop", "iterated-drop", "adjusted", "class-blind")
 SCHEDULES = ("linear", "exponential")
@@ -32,25 +34,26 @@ def budget(total: int, density: float) -> int:
     return _checks.round_half_up(density * total)
 
 
-def top_within_classes(y, scores, counts) -> np.ndarray:
-    """Sorted indices of the ``counts[k]`` highest-scoring samples of each class k (ties:
-    lower index first)."""
-    y, scores = np.asarray(y), np.asarray(scores, dtype=np.float64)
+def _checked_scores(scores) -> jnp.ndarray:
+    scores = np.asarray(scores, dtype=np.float64)
     if np.isnan(scores).any():
         raise ValueError(f"scores must not be NaN (first at index {int(np.flatnonzero(np.isnan(scores))[0])})")
-    kept = []
-    for k, count in enumerate(np.asarray(counts)):
-        members = np.flatnonzero(y == k)
-        order = members[np.lexsort((members, -scores[members]))]
-        kept.append(order[:count])
-    return np.sort(np.concatenate(kept))
+    return jnp.asarray(scores)
+
+
+def top_within_classes(y, scores, counts) -> np.ndarray:
+    """Sorted indices of the ``counts[k]`` highest-scoring samples of each class k (ties:
+    lower index first), by the Monte Carlo engine's own selection
+    (:func:`gmm_theory.twoclass.montecarlo.selection.within_class_ranks`)."""
+    y, counts = jnp.asarray(y), jnp.asarray(counts)
+    ranks = selection.within_class_ranks(y, _checked_scores(scores), counts.shape[0])
+    return np.flatnonzero(np.asarray(selection.kept_mask(y, ranks, counts)))
 
 
 def global_top(scores, count: int) -> np.ndarray:
-    """Sorted indices of the ``count`` highest scores over all classes (ties: lower index first)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    order = np.lexsort((np.arange(scores.size), -scores))
-    return np.sort(order[:count])
+    """Sorted indices of the ``count`` highest scores over all classes (ties: lower index
+    first), the class-blind cut of :func:`gmm_theory.twoclass.montecarlo.selection.global_ranks`."""
+    return np.flatnonzero(np.asarray(selection.global_ranks(_checked_scores(scores))) < count)
 
 
 def adjusted_errors(log_probabilities, y_val, training_priors, target_priors) -> np.ndarray:
@@ -111,10 +114,8 @@ def class_counts(quoter: str, sizes, density: float, *, errors=None, priors=None
 def density_schedule(density: float, rounds: int, kind: str = "exponential") -> np.ndarray:
     """Target densities of rounds 1..R going from 1 to d: linear, or exponential (a constant
     fraction kept per round), as the official code's schedulers."""
-    if kind not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, got {kind!r}")
-    if not (isinstance(rounds, int) and rounds >= 1):
-        raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+    _checks.check_choice("schedule", kind, SCHEDULES)
+    _checks.check_count("rounds", rounds)
     steps = np.arange(1, rounds + 1) / rounds
     return 1 - (1 - density) * steps if kind == "linear" else density ** steps
 

@@ -37,6 +37,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from gmm_theory._checks import check_choice
 from gmm_theory._io import replacing
 from gmm_theory.bridge.datasets import load_dataset
 from gmm_theory.bridge.pipeline import BridgeConfig, Query, full_data_query, run
@@ -208,11 +209,10 @@ class RayExecutor:
 
 
 def make_executor(name: str, workers: int = 1, address: str | None = None):
+    check_choice("executor", name, EXECUTORS)
     if name == "local":
         return LocalExecutor(workers)
-    if name == "ray":
-        return RayExecutor(address)
-    raise ValueError(f"executor must be one of {', '.join(map(repr, EXECUTORS))}, got {name!r}")
+    return RayExecutor(address)
 
 
 def _check_same_settings(store: Store, config: SweepConfig) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 
+from gmm_theory._stats import mean_and_standard_error
 from gmm_theory.highdim.asymptotics import Asymptotics, solve
 from gmm_theory.figures.drawing import Drawn
 from gmm_theory.highdim.simulation import simulate
@@ -33,9 +34,8 @@ ALLOCATION_STYLES = {
 def _class_error_means(trials) -> tuple[np.ndarray, np.ndarray]:
     """Mean class errors (T, 2) over the seeds of each :class:`gmm_theory.highdim.simulation.Trials`, and
     their standard errors."""
-    errors = [t.class_errors for t in trials]
-    return (np.array([e.mean(axis=0) for e in errors]),
-            np.array([e.std(axis=0, ddof=1) / np.sqrt(len(e)) for e in errors]))
+    means, standard_errors = zip(*(mean_and_standard_error(t.class_errors) for t in trials))
+    return np.array(means), np.array(standard_errors)
 
 
 def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: float = 1.0, stds=(0.5, 1.5),

@@ -176,8 +176,7 @@ def _update(loss, state: Overlaps, alpha, lam, r, stds, priors, quadrature) -> O
 
 
 def _check(alpha, lam, r, stds, priors, densities, loss) -> None:
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
+    _checks.check_choice("loss", loss, LOSSES)
     if not _checks.is_concrete(alpha, lam, r, stds, priors, densities):
         return
     for name, value in (("alpha", alpha), ("r", r)):

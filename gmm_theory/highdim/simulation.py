@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
 
+from gmm_theory._checks import check_choice
 from gmm_theory._optimize import minimise_bfgs
 from gmm_theory.highdim.asymptotics import LABELS, LOSSES, loss_value, pruned_problem
 from gmm_theory.highdim.soft_margin import fit_soft_margin
@@ -86,8 +87,7 @@ def _trial(key, loss: str, n: int, dimension: int, lam, r, stds, priors):
 def simulate(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0, 1.0), dimension: int = 1000,
              seeds: int = 8, seed: int = 0) -> Trials:
     """``seeds`` independent ERM fits at dimension ``dimension`` (same ``seed``, same result)."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
+    check_choice("loss", loss, LOSSES)
     stds, priors = jnp.asarray(stds, float), jnp.asarray(priors, float)
     train_alpha, train_priors = pruned_problem(alpha, priors, jnp.asarray(densities, float))
     n = int(round(float(train_alpha) * dimension))

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
+from gmm_theory._stats import shrunk_covariance
 
 
 def _as_array(name: str, value, ndim: int) -> np.ndarray:
@@ -176,8 +177,5 @@ def fit_mixture(features, labels, *, components: int | None = None, shrinkage: f
     directions = np.linalg.svd(centred, full_matrices=False)[2][:components]
     projected = centred @ directions.T
     means = np.array([projected[labels == k].mean(axis=0) for k in range(counts.size)])
-    sample = np.array([np.cov(projected[labels == k], rowvar=False).reshape(components, components)
-                       for k in range(counts.size)])
-    scale = np.trace(sample, axis1=1, axis2=2) / components
-    covariances = (1 - shrinkage) * sample + shrinkage * scale[:, None, None] * np.eye(components)
+    covariances = np.array([shrunk_covariance(projected[labels == k], shrinkage) for k in range(counts.size)])
     return KClassMixture(means, covariances, counts / counts.sum())

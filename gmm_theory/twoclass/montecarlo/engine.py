@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory.twoclass.montecarlo import selection
+from gmm_theory._stats import mean_and_standard_error
 from gmm_theory.twoclass.learners import fit_allocations, get_learner
 from gmm_theory.twoclass.limits import trained_class_risks
 from gmm_theory.twoclass.mixture import TwoClassMixture, sample
@@ -173,20 +174,12 @@ class Summary:
     valid: np.ndarray
 
 
-def _mean_and_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    count = np.sum(~np.isnan(values), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(values, axis=0) / count
-        spread = np.sqrt(np.nansum((values - mean) ** 2, axis=0) / (count - 1))
-        return mean, spread / np.sqrt(count)
-
-
 def summarise(mixture: TwoClassMixture, risks) -> Summary:
     """Summarise class risks of shape (seeds, ..., 2) on the test law of ``mixture``."""
     risks = np.asarray(risks, dtype=np.float64)
-    class_mean, class_se = _mean_and_se(risks)
-    worst_mean, worst_se = _mean_and_se(risks.max(axis=-1))
-    average_mean, average_se = _mean_and_se(risks @ np.asarray(mixture.priors, dtype=np.float64))
+    class_mean, class_se = mean_and_standard_error(risks)
+    worst_mean, worst_se = mean_and_standard_error(risks.max(axis=-1))
+    average_mean, average_se = mean_and_standard_error(risks @ np.asarray(mixture.priors, dtype=np.float64))
     valid = np.mean(~np.isnan(risks[..., 0]), axis=0)
     return Summary(class_mean, class_se, worst_mean, worst_se, average_mean, average_se, valid)
 

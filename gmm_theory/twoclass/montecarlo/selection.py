@@ -22,12 +22,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from gmm_theory._checks import check_choice, round_half_up
+
 PRUNING_RULES = ("random", "ssp", "keep-hard", "keep-easy")
 
 
 def check_rule(rule: str) -> None:
-    if rule not in PRUNING_RULES:
-        raise ValueError(f"prune must be one of {', '.join(map(repr, PRUNING_RULES))}, got {rule!r}")
+    check_choice("prune", rule, PRUNING_RULES)
 
 
 def class_sizes(y: jax.Array) -> jax.Array:
@@ -38,27 +39,32 @@ def class_sizes(y: jax.Array) -> jax.Array:
 
 def counts_from_densities(sizes: jax.Array, densities) -> jax.Array:
     """Kept counts round(d_k N_k) (halves rounded up), the per-class quota of a density."""
-    return jnp.floor(jnp.asarray(densities) * sizes + 0.5).astype(jnp.int32)
+    return round_half_up(jnp.asarray(densities) * sizes).astype(jnp.int32)
 
 
-def within_class_ranks(y: jax.Array, priority: jax.Array) -> jax.Array:
-    """Rank of each sample among its own class by decreasing ``priority`` (ties: lower index first)."""
+def within_class_ranks(y: jax.Array, priority: jax.Array, num_classes: int = 2) -> jax.Array:
+    """Rank of each sample among its own class (labels 0..K-1) by decreasing ``priority``
+    (ties: lower index first)."""
     order = jnp.argsort(-priority, stable=True)
-    sorted_labels = y[order]
-    rank_in_order = jnp.where(
-        sorted_labels == 1,
-        jnp.cumsum(sorted_labels) - 1,
-        jnp.cumsum(1 - sorted_labels) - 1,
-    )
+    members = y[order][:, None] == jnp.arange(num_classes)
+    rank_in_order = jnp.sum(jnp.cumsum(members, axis=0) * members, axis=1) - 1
     return jnp.zeros_like(y).at[order].set(rank_in_order.astype(y.dtype))
 
 
-def class_mean_distance(x: jax.Array, y: jax.Array) -> jax.Array:
-    """|x - mean of x over the sample's own class|: the SSP score (high = far = kept first)."""
-    ones = jnp.sum(y)
-    mean_1 = jnp.sum(jnp.where(y == 1, x, 0.0)) / ones
-    mean_0 = jnp.sum(jnp.where(y == 0, x, 0.0)) / (y.shape[-1] - ones)
-    return jnp.abs(x - jnp.where(y == 1, mean_1, mean_0))
+def global_ranks(priority: jax.Array) -> jax.Array:
+    """Rank of each sample among all samples by decreasing ``priority`` (ties: lower index
+    first): a class-blind cut keeps the ranks below its budget."""
+    order = jnp.argsort(-priority, stable=True)
+    return jnp.zeros(priority.shape[-1], jnp.int32).at[order].set(jnp.arange(priority.shape[-1], dtype=jnp.int32))
+
+
+def class_mean_distance(x: jax.Array, y: jax.Array, num_classes: int = 2) -> jax.Array:
+    """||x - mean of x over the sample's own class||, for scalar samples ``x`` (n,) or
+    vectors (n, p) with labels 0..K-1: the SSP score (high = far = kept first)."""
+    points = x.reshape(x.shape[0], -1)
+    members = (y[:, None] == jnp.arange(num_classes)).astype(points.dtype)
+    means = (members.T @ points) / jnp.sum(members, axis=0)[:, None]
+    return jnp.linalg.norm(points - means[y], axis=-1)
 
 
 def boundary_distance(x: jax.Array, weight, bias) -> jax.Array:
@@ -90,9 +96,8 @@ def kept_mask(y: jax.Array, ranks: jax.Array, counts: jax.Array) -> jax.Array:
 
 def global_counts(y: jax.Array, priority: jax.Array, budget) -> jax.Array:
     """Class counts of a class-blind cut that keeps the ``budget`` highest-priority samples."""
-    order = jnp.argsort(-priority, stable=True)
-    kept = jnp.arange(y.shape[-1]) < budget
-    ones = jnp.sum(jnp.where(kept, y[order], 0))
+    kept = global_ranks(priority) < budget
+    ones = jnp.sum(kept & (y == 1))
     return jnp.stack([jnp.sum(kept) - ones, ones]).astype(jnp.int32)
 
 
