@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 
 from gmm_theory._stats import mean_and_standard_error
-from gmm_theory.highdim.asymptotics import Asymptotics, solve
 from gmm_theory.figures.drawing import Drawn
+from gmm_theory.highdim.asymptotics import Asymptotics, solve
 from gmm_theory.highdim.simulation import simulate
 from gmm_theory.twoclass.landscape import allocations_for_priors, feasible_prior_range, iso_density_allocations
 from gmm_theory.twoclass.limits import one_step_drop_priors, optimal_quota_priors

@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 
 from gmm_theory._checks import in_float64, round_half_up
 from gmm_theory.drop import ITERATED_DROP, IteratedDrop
-from gmm_theory.twoclass.montecarlo.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.figures.drawing import Curve, Drawn, color_for
 from gmm_theory.twoclass.landscape import (
     allocations_for_priors,
@@ -29,16 +28,7 @@ from gmm_theory.twoclass.landscape import (
 )
 from gmm_theory.twoclass.limits import drop_priors, iterated_drop_priors
 from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS, TwoClassMixture
-from gmm_theory.twoclass.optimal import (
-    risk_minimising_threshold,
-    std_proportional_priors,
-    worst_class_optimal_priors,
-    worst_class_optimal_risk,
-    worst_class_threshold,
-)
-from gmm_theory.twoclass.montecarlo.policies import margin_counts, policy_counts
-from gmm_theory.twoclass.pruned_law import ssp_kept_fractions, ssp_threshold
-from gmm_theory.twoclass.risk import class_risks
+from gmm_theory.twoclass.montecarlo.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.twoclass.montecarlo.engine import (
     density_grid,
     draw_seeds,
@@ -49,6 +39,16 @@ from gmm_theory.twoclass.montecarlo.engine import (
     summarise,
     sweep,
 )
+from gmm_theory.twoclass.montecarlo.policies import margin_counts
+from gmm_theory.twoclass.optimal import (
+    risk_minimising_threshold,
+    std_proportional_priors,
+    worst_class_optimal_priors,
+    worst_class_optimal_risk,
+    worst_class_threshold,
+)
+from gmm_theory.twoclass.pruned_law import ssp_kept_fractions, ssp_threshold
+from gmm_theory.twoclass.risk import class_risks
 
 CLASS_COLORS = ("tab:blue", "tab:orange")
 AVERAGE_COLOR = "tab:gray"
@@ -240,7 +240,6 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
     limits = method_limits(mixture, limit_densities, methods=methods, fit=fit)
     figure = Figure(figsize=(12, 4.5), layout="constrained")
     worst_ax, average_ax = figure.subplots(1, 2, sharex=True)
-    priors = np.asarray(mixture.priors)
     for name in methods:
         color = color_for(name)
         summary = summaries[name]
@@ -249,8 +248,10 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
         _errorbars(average_ax, densities, summary.average_risk_mean, summary.average_risk_se, color=color,
                    label=name)
         if name in limits:
-            worst_ax.plot(limit_densities, limits[name].max(axis=-1), color=color, linestyle="--", linewidth=1)
-            average_ax.plot(limit_densities, limits[name] @ priors, color=color, linestyle="--", linewidth=1)
+            worst_ax.plot(limit_densities, limits[name].worst_class_risk_mean, color=color, linestyle="--",
+                          linewidth=1)
+            average_ax.plot(limit_densities, limits[name].average_risk_mean, color=color, linestyle="--",
+                            linewidth=1)
     worst_ax.axhline(float(worst_class_optimal_risk(mixture)), color=WORST_COLOR, linestyle=":", linewidth=1,
                      label="worst-class optimum")
     worst_ax.set(xlabel="dataset density d", ylabel="worst-class risk", ylim=(0, 1.02),
@@ -377,12 +378,16 @@ def drop_regret(mixture: TwoClassMixture, *, std_ratios=tuple(np.geomspace(1.0, 
     return Drawn(figure, data)
 
 
-def _accuracy_curves(curves: dict, label: str, x, risks: dict, style: dict, errors: dict | None = None) -> None:
-    """Append to ``curves["average"]`` and ``curves["worst"]`` the accuracy 1 - risk of
-    ``risks`` (same keys), with a +-``errors`` band when given."""
-    for key, risk in risks.items():
-        band = {} if errors is None else {"low": 1 - risk - errors[key], "high": 1 - risk + errors[key]}
-        curves[key].append(Curve(label, x, 1 - risk, **band, **style))
+def _accuracy_curves(summaries: dict, labels: str, x, style: dict, band: bool) -> dict[str, list[Curve]]:
+    """Average and worst-class accuracy 1 - risk of each :class:`Summary`, keyed "average" and
+    "worst", labelled ``labels.format(name)``, with a +-1 standard-error band if ``band``."""
+    curves = {"average": [], "worst": []}
+    for name, summary in summaries.items():
+        for key, risk, error in (("average", summary.average_risk_mean, summary.average_risk_se),
+                                 ("worst", summary.worst_class_risk_mean, summary.worst_class_risk_se)):
+            extra = {"low": 1 - risk - error, "high": 1 - risk + error} if band else {}
+            curves[key].append(Curve(labels.format(name), x, 1 - risk, **extra, color=color_for(name), **style))
+    return curves
 
 
 def theory_curves(mixture: TwoClassMixture, densities, *, methods=("Random", "Random+DRoP", "Random+iterated-DRoP",
@@ -391,13 +396,7 @@ def theory_curves(mixture: TwoClassMixture, densities, *, methods=("Random", "Ra
     keyed "average" and "worst", as dashed curves labelled "<method> (theory)"."""
     densities = np.asarray(densities, dtype=np.float64)
     limits = method_limits(mixture, densities, methods=methods, fit=fit)
-    priors = np.asarray(mixture.priors)
-    curves = {"average": [], "worst": []}
-    for name in (m for m in methods if m in limits):
-        _accuracy_curves(curves, f"{name} (theory)", densities,
-                         {"average": limits[name] @ priors, "worst": limits[name].max(axis=-1)},
-                         {"color": color_for(name), "linestyle": "--", "marker": None})
-    return curves
+    return _accuracy_curves(limits, "{} (theory)", densities, {"linestyle": "--", "marker": None}, band=False)
 
 
 def monte_carlo_curves(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *,
@@ -406,10 +405,5 @@ def monte_carlo_curves(mixture: TwoClassMixture, key: jax.Array, n: int, densiti
     """Average and worst-class accuracy of each method at n samples, mean over ``seeds`` with a
     +-1 standard-error band, keyed "average" and "worst", labelled "<method> (n = <n>)"."""
     densities = np.asarray(densities, dtype=np.float64)
-    curves = {"average": [], "worst": []}
-    for name, summary in compare_methods(mixture, key, n, densities, seeds, methods=methods, fit=fit).items():
-        _accuracy_curves(curves, f"{name} (n = {n})", densities,
-                         {"average": summary.average_risk_mean, "worst": summary.worst_class_risk_mean},
-                         {"color": color_for(name), "linestyle": ":", "marker": "s"},
-                         {"average": summary.average_risk_se, "worst": summary.worst_class_risk_se})
-    return curves
+    summaries = compare_methods(mixture, key, n, densities, seeds, methods=methods, fit=fit)
+    return _accuracy_curves(summaries, f"{{}} (n = {n})", densities, {"linestyle": ":", "marker": "s"}, band=True)

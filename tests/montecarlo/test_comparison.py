@@ -39,14 +39,15 @@ def test_limits_of_random_pruning_and_optimal_quotas(mixture):
     limits = comparison.method_limits(mixture, densities)
     assert set(limits) == {"Random", "SSP", "Random+DRoP", "Random+iterated-DRoP", "Random+optimal"}
     full = oracles.trained_class_risks(*PAPER)
-    np.testing.assert_allclose(limits["Random"], np.broadcast_to(full, (4, 2)), atol=1e-9)
+    np.testing.assert_allclose(limits["Random"].class_risks_mean, np.broadcast_to(full, (4, 2)), atol=1e-9)
+    assert np.all(limits["Random"].class_risks_se == 0) and np.all(limits["Random"].valid == 1)
     # Choosing the priors can only help the worst class, and reaches the optimum
     # Phi(-(mu_1 - mu_0) / (sigma_0 + sigma_1)) while the density allows the std-proportional prior.
-    assert np.all(limits["Random+optimal"].max(-1) <= full.max() + 1e-12)
-    np.testing.assert_allclose(limits["Random+optimal"][:2].max(-1), stats.norm.cdf(-1.0), atol=1e-9)
+    assert np.all(limits["Random+optimal"].worst_class_risk_mean <= full.max() + 1e-12)
+    np.testing.assert_allclose(limits["Random+optimal"].worst_class_risk_mean[:2], stats.norm.cdf(-1.0), atol=1e-9)
     # Every method keeps all the data at density 1.
-    for risks in limits.values():
-        np.testing.assert_allclose(risks[-1], full, atol=1e-9)
+    for summary in limits.values():
+        np.testing.assert_allclose(summary.class_risks_mean[-1], full, atol=1e-9)
     assert "SSP" not in comparison.method_limits(mixture, densities, fit="least-squares")
 
 

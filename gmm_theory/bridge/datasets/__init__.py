@@ -23,12 +23,12 @@ from gmm_theory.bridge.datasets.builtin import read_mnist1d as read_mnist1d
 from gmm_theory.bridge.datasets.cifar import CIFAR_SIDE as CIFAR_SIDE
 from gmm_theory.bridge.datasets.cifar import read_cifar10 as read_cifar10
 from gmm_theory.bridge.datasets.cifar import read_cifar100 as read_cifar100
-from gmm_theory.bridge.datasets.dataset import DATASETS as DATASETS
 from gmm_theory.bridge.datasets.dataset import DATA_ENV as DATA_ENV
-from gmm_theory.bridge.datasets.dataset import DEFAULT_DATASET as DEFAULT_DATASET
+from gmm_theory.bridge.datasets.dataset import DATASETS as DATASETS
 from gmm_theory.bridge.datasets.dataset import DEFAULT_DATA_DIR as DEFAULT_DATA_DIR
-from gmm_theory.bridge.datasets.dataset import Dataset as Dataset
+from gmm_theory.bridge.datasets.dataset import DEFAULT_DATASET as DEFAULT_DATASET
 from gmm_theory.bridge.datasets.dataset import NPZ_PREFIX as NPZ_PREFIX
+from gmm_theory.bridge.datasets.dataset import Dataset as Dataset
 from gmm_theory.bridge.datasets.dataset import data_dir as data_dir
 from gmm_theory.bridge.datasets.dataset import default_root as default_root
 from gmm_theory.bridge.datasets.dataset import load_dataset as load_dataset

@@ -7,12 +7,12 @@ fitted and scored exactly, vectorised over seeds and allocations.
 - :mod:`~gmm_theory.twoclass.montecarlo.comparison`: methods at finite n beside their limits.
 """
 
-from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES as PRUNING_RULES
-from gmm_theory.twoclass.montecarlo.selection import class_mean_distance as class_mean_distance
-from gmm_theory.twoclass.montecarlo.selection import class_sizes as class_sizes
-from gmm_theory.twoclass.montecarlo.selection import global_ranks as global_ranks
-from gmm_theory.twoclass.montecarlo.selection import priority as priority
-from gmm_theory.twoclass.montecarlo.selection import within_class_ranks as within_class_ranks
+from gmm_theory.twoclass.montecarlo.comparison import METHODS as METHODS
+from gmm_theory.twoclass.montecarlo.comparison import Method as Method
+from gmm_theory.twoclass.montecarlo.comparison import compare_methods as compare_methods
+from gmm_theory.twoclass.montecarlo.comparison import drop_regret_map as drop_regret_map
+from gmm_theory.twoclass.montecarlo.comparison import method_limits as method_limits
+from gmm_theory.twoclass.montecarlo.comparison import regret_mixture as regret_mixture
 from gmm_theory.twoclass.montecarlo.engine import SeedSample as SeedSample
 from gmm_theory.twoclass.montecarlo.engine import Summary as Summary
 from gmm_theory.twoclass.montecarlo.engine import convergence as convergence
@@ -30,12 +30,12 @@ from gmm_theory.twoclass.montecarlo.engine import trial as trial
 from gmm_theory.twoclass.montecarlo.policies import margin_counts as margin_counts
 from gmm_theory.twoclass.montecarlo.policies import policy_counts as policy_counts
 from gmm_theory.twoclass.montecarlo.policies import validation_errors as validation_errors
-from gmm_theory.twoclass.montecarlo.comparison import METHODS as METHODS
-from gmm_theory.twoclass.montecarlo.comparison import Method as Method
-from gmm_theory.twoclass.montecarlo.comparison import compare_methods as compare_methods
-from gmm_theory.twoclass.montecarlo.comparison import drop_regret_map as drop_regret_map
-from gmm_theory.twoclass.montecarlo.comparison import method_limits as method_limits
-from gmm_theory.twoclass.montecarlo.comparison import regret_mixture as regret_mixture
+from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES as PRUNING_RULES
+from gmm_theory.twoclass.montecarlo.selection import class_mean_distance as class_mean_distance
+from gmm_theory.twoclass.montecarlo.selection import class_sizes as class_sizes
+from gmm_theory.twoclass.montecarlo.selection import global_ranks as global_ranks
+from gmm_theory.twoclass.montecarlo.selection import priority as priority
+from gmm_theory.twoclass.montecarlo.selection import within_class_ranks as within_class_ranks
 
 __all__ = [
     "class_mean_distance",

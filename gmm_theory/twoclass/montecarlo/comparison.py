@@ -20,9 +20,9 @@ import numpy as np
 from gmm_theory.drop import ITERATED_DROP, IteratedDrop
 from gmm_theory.twoclass.limits import policy_class_risks
 from gmm_theory.twoclass.mixture import TwoClassMixture
-from gmm_theory.twoclass.optimal import trained_worst_class_risk, worst_class_optimal_priors
+from gmm_theory.twoclass.montecarlo.engine import Summary, draw_seeds, evaluate_counts, summarise, summarise_limit
 from gmm_theory.twoclass.montecarlo.policies import policy_counts
-from gmm_theory.twoclass.montecarlo.engine import Summary, draw_seeds, evaluate_counts, summarise
+from gmm_theory.twoclass.optimal import trained_worst_class_risk, worst_class_optimal_priors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,8 +80,10 @@ def compare_methods(mixture: TwoClassMixture, key: jax.Array, n: int, densities,
 
 
 def method_limits(mixture: TwoClassMixture, densities, *, methods=tuple(METHODS), fit: str = "threshold",
-                  config: IteratedDrop = ITERATED_DROP) -> dict[str, np.ndarray]:
-    """Population class risks (D, 2) of each method with a known limit (others are left out)."""
+                  config: IteratedDrop = ITERATED_DROP) -> dict[str, Summary]:
+    """Population risks of each method with a known limit (others are left out), at each
+    density: the n -> infinity twin of :func:`compare_methods`, as exact summaries
+    (:func:`gmm_theory.twoclass.montecarlo.engine.summarise_limit`)."""
     _check_methods(methods)
     limits = {}
     for name in methods:
@@ -89,8 +91,8 @@ def method_limits(mixture: TwoClassMixture, densities, *, methods=tuple(METHODS)
         if not method.has_limit or (method.policy == "class-blind" and fit != "threshold"):
             continue
         options = {"config": config} if method.policy == "iterated-drop" else {}
-        limits[name] = np.array([policy_class_risks(mixture, d, method.policy, fit=fit, **options)
-                                 for d in densities])
+        risks = [policy_class_risks(mixture, d, method.policy, fit=fit, **options) for d in densities]
+        limits[name] = summarise_limit(mixture, risks)
     return limits
 
 

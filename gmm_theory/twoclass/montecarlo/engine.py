@@ -21,11 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmm_theory.twoclass.montecarlo import selection
 from gmm_theory._stats import mean_and_standard_error
 from gmm_theory.twoclass.learners import fit_allocations, get_learner
 from gmm_theory.twoclass.limits import trained_class_risks
 from gmm_theory.twoclass.mixture import TwoClassMixture, sample
+from gmm_theory.twoclass.montecarlo import selection
 from gmm_theory.twoclass.pruned_law import training_priors
 from gmm_theory.twoclass.risk import LinearRule, linear_class_risks
 
@@ -182,6 +182,15 @@ def summarise(mixture: TwoClassMixture, risks) -> Summary:
     average_mean, average_se = mean_and_standard_error(risks @ np.asarray(mixture.priors, dtype=np.float64))
     valid = np.mean(~np.isnan(risks[..., 0]), axis=0)
     return Summary(class_mean, class_se, worst_mean, worst_se, average_mean, average_se, valid)
+
+
+def summarise_limit(mixture: TwoClassMixture, risks) -> Summary:
+    """The :class:`Summary` of exact class risks (..., 2), e.g. a population limit: the same
+    result type as a Monte Carlo summary, with standard errors 0 and every entry valid."""
+    risks = np.asarray(risks, dtype=np.float64)
+    worst, average = risks.max(axis=-1), risks @ np.asarray(mixture.priors, dtype=np.float64)
+    return Summary(risks, np.zeros_like(risks), worst, np.zeros_like(worst), average, np.zeros_like(average),
+                   np.ones_like(worst))
 
 
 def population_class_risks(mixture: TwoClassMixture, densities, fit: str = "threshold") -> jax.Array:
