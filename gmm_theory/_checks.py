@@ -117,9 +117,18 @@ class MissingExtra(ImportError):
     """An optional part of the toolkit was used without the extra that installs it."""
 
 
+# The top-level modules of the ``bridge`` extra (pyproject.toml).
+BRIDGE_EXTRA = ("flax", "optax", "sklearn", "mnist1d", "tqdm")
+
+
+def missing_modules(modules) -> list[str]:
+    """The names of ``modules`` that cannot be imported here."""
+    return [name for name in modules if importlib.util.find_spec(name) is None]
+
+
 def require_extra(extra: str, modules) -> None:
     """A one-line :class:`MissingExtra` unless every module of ``modules`` can be imported."""
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    missing = missing_modules(modules)
     if missing:
         raise MissingExtra(f"this needs the {extra!r} extra (missing: {', '.join(missing)}); "
                            f"install it with: pip install 'gmm_theory[{extra}]'")

@@ -195,8 +195,11 @@ def _simulate(args) -> dict:
 def _figures(args) -> dict:
     import time
 
-    from gmm_theory.figures import render_all
+    from gmm_theory.figures import available_figures, render_all
 
+    skipped = [name for name in FIGURES if name not in available_figures()]
+    if skipped and not args.only:
+        print(f"gmm-theory figures: skipping {', '.join(skipped)}: needs the 'bridge' extra", file=sys.stderr)
     start = time.perf_counter()
     written = render_all(args.out, quick=args.quick, names=args.only or None)
     return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}

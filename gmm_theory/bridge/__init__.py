@@ -4,9 +4,9 @@ Needs the ``bridge`` extra (flax, optax, scikit-learn, mnist1d, tqdm); importing
 the bridge without it raises a one-line :class:`gmm_theory._checks.MissingExtra`.
 """
 
-from gmm_theory._checks import require_extra
+from gmm_theory._checks import BRIDGE_EXTRA, require_extra
 
-require_extra("bridge", ("flax", "optax", "sklearn", "mnist1d", "tqdm"))
+require_extra("bridge", BRIDGE_EXTRA)
 
 # The public names, imported once the extra is known to be there.
 from gmm_theory.bridge.datasets import DATASETS as DATASETS

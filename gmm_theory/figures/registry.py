@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from gmm_theory._checks import check_choice
+from gmm_theory._checks import BRIDGE_EXTRA, check_choice, missing_modules
 from gmm_theory.figures.drawing import save
 
 FAMILIES = {
@@ -50,10 +50,15 @@ def figure_function(name: str):
     return getattr(module, _FUNCTIONS.get(name, name))
 
 
+def available_figures() -> tuple[str, ...]:
+    """Every registered figure this install can draw: the empirical ones need the ``bridge`` extra."""
+    return tuple(FIGURES) if not missing_modules(BRIDGE_EXTRA) else THEORY_FIGURES
+
+
 def render_all(directory, *, quick: bool = False, names=None) -> list[Path]:
-    """Draw the named figures (all by default) on their embedded defaults; save each as PNG
-    and PDF in ``directory`` as soon as it is drawn."""
-    names = tuple(FIGURES) if names is None else tuple(names)
+    """Draw the named figures (by default all that :func:`available_figures` allows) on their
+    embedded defaults; save each as PNG and PDF in ``directory`` as soon as it is drawn."""
+    names = available_figures() if names is None else tuple(names)
     for name in names:
         check_choice("figure", name, FIGURES)
     written = []
