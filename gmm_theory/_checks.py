@@ -64,6 +64,14 @@ def as_density(name: str, value) -> float:
     return density
 
 
+def as_margin(value) -> float:
+    """An SSP margin M >= 0 as a float, or a ``ValueError`` naming ``margin``."""
+    margin = float(np.asarray(value))
+    if not (np.isfinite(margin) and margin >= 0):
+        raise ValueError(f"margin must be a finite number >= 0, got {margin}")
+    return margin
+
+
 def jit_with_checks(check=None, **jit_kwargs):
     """``jax.jit`` that first runs ``check(*args)`` on concrete arguments.
 

@@ -19,6 +19,10 @@ from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES
 
 
+# Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
+EXAMPLE_STORE = "gmm-theory-sweep"
+
+
 class _Parser(argparse.ArgumentParser):
     """Argument errors as one line naming the parameter, exit status 2, no usage dump."""
 
@@ -398,15 +402,18 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.set_defaults(run=_bridge)
 
     sweep = commands.add_parser("sweep", help="run a grid of bridge runs from a TOML file, resumably")
-    sweep.add_argument("config", metavar="CONFIG.toml")
-    sweep.add_argument("--out", required=True, metavar="DIR", help="results store (rerun to resume)")
+    sweep.add_argument("config", metavar="CONFIG.toml", nargs="?",
+                       help="the sweep (default: a built-in example, Random and Random+DRoP on digits)")
+    sweep.add_argument("--out", default=EXAMPLE_STORE, metavar="DIR",
+                       help=f"results store, rerun to resume (default: {EXAMPLE_STORE})")
     sweep.add_argument("--executor", default="local", help="local or ray")
     sweep.add_argument("--workers", type=int, default=1, help="local process pool size (1: sequential)")
     sweep.add_argument("--address", help="Ray cluster address (default: start a local one)")
     sweep.set_defaults(run=_sweep)
 
     report = commands.add_parser("report", help="summary table and figures of a sweep's records")
-    report.add_argument("directory", metavar="DIR")
+    report.add_argument("directory", metavar="DIR", nargs="?", default=EXAMPLE_STORE,
+                        help=f"a sweep's store (default: {EXAMPLE_STORE}, where a bare gmm-theory sweep writes)")
     report.add_argument("--out", metavar="FIGDIR", help="where the figures go (default: DIR/figures)")
     report.set_defaults(run=_report)
 

@@ -132,7 +132,16 @@ def parse_config(table: dict) -> SweepConfig:
     return config
 
 
-def load_config(path) -> SweepConfig:
+# The embedded default: Random against Random+DRoP on digits, one seed, a few seconds.
+EXAMPLE = {"dataset": "digits", "epochs": 2, "densities": [0.5], "seeds": [0],
+           "methods": {"Random": {"scorer": "random", "quoter": "stratified"},
+                       "Random+DRoP": {"scorer": "random", "quoter": "drop"}}}
+
+
+def load_config(path=None) -> SweepConfig:
+    """The sweep of the TOML file at ``path``, or :data:`EXAMPLE` when ``path`` is None."""
+    if path is None:
+        return parse_config(EXAMPLE)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"sweep config {path} does not exist")

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 
+from gmm_theory._checks import in_float64
 from gmm_theory._stats import mean_and_standard_error
 from gmm_theory.figures.drawing import Drawn
 from gmm_theory.highdim.asymptotics import Asymptotics, solve
@@ -38,33 +39,33 @@ def _class_error_means(trials) -> tuple[np.ndarray, np.ndarray]:
     return np.array(means), np.array(standard_errors)
 
 
+@in_float64
 def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: float = 1.0, stds=(0.5, 1.5),
                     priors=(0.5, 0.5), alphas=tuple(np.geomspace(0.25, 16.0, 60)),
                     simulated_alphas=(0.5, 1.0, 2.0, 4.0, 8.0), dimension: int = 500, seeds: int = 8) -> Drawn:
     """Class errors (order -, +) and the worst-class error against alpha for each loss."""
-    with jax.enable_x64(True):
-        alphas = np.asarray(alphas, dtype=np.float64)
-        figure = Figure(figsize=(6 * len(losses), 4.6), layout="constrained")
-        axes = np.atleast_1d(figure.subplots(1, len(losses), sharey=True))
-        data = {"alphas": alphas, "simulated_alphas": np.asarray(simulated_alphas)}
-        for ax, loss in zip(axes, losses):
-            curve = jax.vmap(lambda a: solve(a, lam, r, stds, priors, loss=loss))(alphas)
-            errors = np.asarray(curve.class_errors)
-            simulated, standard_errors = _class_error_means([
-                simulate(a, lam, r, stds, priors, loss=loss, dimension=dimension, seeds=seeds)
-                for a in simulated_alphas])
-            for k, (label, color) in enumerate(CLASS_COLORS.items()):
-                ax.plot(alphas, errors[:, k], color=color, label=f"class {label} (sigma = {stds[k]:g}), theory")
-                ax.errorbar(simulated_alphas, simulated[:, k], yerr=standard_errors[:, k], fmt="o", color=color,
-                            markersize=4, capsize=2, label=f"class {label}, ERM at d = {dimension}")
-            ax.plot(alphas, errors.max(axis=1), color="black", linestyle="--", linewidth=1, label="worst class, theory")
-            ax.set(xscale="log", xlabel="samples per dimension alpha = n / d", title=f"{loss} loss, ridge {lam:g}")
-            data[loss] = {"theory": errors, "converged": np.asarray(curve.converged), "simulated": simulated,
-                          "standard_errors": standard_errors}
-        axes[0].set_ylabel("test error of the class")
-        axes[0].legend(fontsize=7)
-        figure.suptitle(f"Class-wise learning curves in high dimension: ||mu||^2 = {r:g}, priors {tuple(priors)}, "
-                        f"{seeds} seeds per point", fontsize=10)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    figure = Figure(figsize=(6 * len(losses), 4.6), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(losses), sharey=True))
+    data = {"alphas": alphas, "simulated_alphas": np.asarray(simulated_alphas)}
+    for ax, loss in zip(axes, losses):
+        curve = jax.vmap(lambda a: solve(a, lam, r, stds, priors, loss=loss))(alphas)
+        errors = np.asarray(curve.class_errors)
+        simulated, standard_errors = _class_error_means([
+            simulate(a, lam, r, stds, priors, loss=loss, dimension=dimension, seeds=seeds)
+            for a in simulated_alphas])
+        for k, (label, color) in enumerate(CLASS_COLORS.items()):
+            ax.plot(alphas, errors[:, k], color=color, label=f"class {label} (sigma = {stds[k]:g}), theory")
+            ax.errorbar(simulated_alphas, simulated[:, k], yerr=standard_errors[:, k], fmt="o", color=color,
+                        markersize=4, capsize=2, label=f"class {label}, ERM at d = {dimension}")
+        ax.plot(alphas, errors.max(axis=1), color="black", linestyle="--", linewidth=1, label="worst class, theory")
+        ax.set(xscale="log", xlabel="samples per dimension alpha = n / d", title=f"{loss} loss, ridge {lam:g}")
+        data[loss] = {"theory": errors, "converged": np.asarray(curve.converged), "simulated": simulated,
+                      "standard_errors": standard_errors}
+    axes[0].set_ylabel("test error of the class")
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"Class-wise learning curves in high dimension: ||mu||^2 = {r:g}, priors {tuple(priors)}, "
+                    f"{seeds} seeds per point", fontsize=10)
     return Drawn(figure, data)
 
 
@@ -102,6 +103,7 @@ def _proportional_optimum(problem: dict, dataset_densities, points: int) -> np.n
     return np.array(optima)
 
 
+@in_float64
 def pruning_landscape(*, loss: str = "logistic", lam: float = 0.01, r: float = 1.0, stds=(0.5, 1.5),
                       priors=(0.5, 0.5), alpha: float = 2.0, grid: int = 30, levels=(0.3, 0.5, 0.7),
                       dataset_densities=tuple(np.linspace(0.1, 1.0, 19)), line_points: int = 48,
@@ -133,82 +135,81 @@ def pruning_landscape(*, loss: str = "logistic", lam: float = 0.01, r: float = 1
     ``data["worst"][i, j]`` is the worst-class error at (d_-, d_+) = (axis[i], axis[j]);
     ``data["converged"]`` holds the flags of every fixed point shown.
     """
-    with jax.enable_x64(True):
-        phi = np.asarray(priors, dtype=np.float64)
-        # float64 arrays for priors and densities in every call, so single solves share one compilation.
-        problem = {"alpha": alpha, "lam": lam, "r": r, "stds": stds, "priors": phi, "loss": loss}
-        axis = np.asarray(density_grid(grid))
-        landscape = _solve_at(grid_allocations(axis, axis), problem)
-        worst = np.asarray(landscape.class_errors).max(axis=1).reshape(grid, grid)
-        full = solve(**problem, densities=np.ones(2))
-        full_worst = float(np.max(full.class_errors))
+    phi = np.asarray(priors, dtype=np.float64)
+    # float64 arrays for priors and densities in every call, so single solves share one compilation.
+    problem = {"alpha": alpha, "lam": lam, "r": r, "stds": stds, "priors": phi, "loss": loss}
+    axis = np.asarray(density_grid(grid))
+    landscape = _solve_at(grid_allocations(axis, axis), problem)
+    worst = np.asarray(landscape.class_errors).max(axis=1).reshape(grid, grid)
+    full = solve(**problem, densities=np.ones(2))
+    full_worst = float(np.max(full.class_errors))
 
-        def trained_class_errors(training_priors):
-            """Class errors of the fit on all alpha d samples, drawn at ``training_priors``."""
-            return np.asarray(solve(**{**problem, "priors": training_priors}, densities=np.ones(2)).class_errors)
+    def trained_class_errors(training_priors):
+        """Class errors of the fit on all alpha d samples, drawn at ``training_priors``."""
+        return np.asarray(solve(**{**problem, "priors": training_priors}, densities=np.ones(2)).class_errors)
 
-        def densities_at(training_priors, D):
-            return allocations_for_priors(phi, [training_priors[0]], D)[0]
+    def densities_at(training_priors, D):
+        return allocations_for_priors(phi, [training_priors[0]], D)[0]
 
-        # Every allocation at each D of the right panel, of the map's levels and of the simulations.
-        every = np.concatenate([dataset_densities, levels, simulated_densities]).astype(np.float64)
-        ends = np.cumsum([len(dataset_densities), len(levels)])
-        on_curve, on_levels, on_simulated = slice(0, ends[0]), slice(*ends), slice(ends[1], None)
-        mixture = TwoClassMixture((-np.sqrt(r), np.sqrt(r)), stds, priors)
-        allocated = {
-            "proportional-regime optimum": _proportional_optimum(problem, every, line_points),
-            "infinite-data optimum": np.array([densities_at(optimal_quota_priors(mixture, D), D) for D in every]),
-            "one-step DRoP": np.array([densities_at(one_step_drop_priors(trained_class_errors, phi, D), D)
-                                       for D in every]),
-            "stratified": np.stack([every, every], axis=1),
-        }
-        fixed_points = {name: _solve_at(densities, problem) for name, densities in allocated.items()}
-        errors = {name: np.asarray(points.class_errors).max(axis=1) for name, points in fixed_points.items()}
+    # Every allocation at each D of the right panel, of the map's levels and of the simulations.
+    every = np.concatenate([dataset_densities, levels, simulated_densities]).astype(np.float64)
+    ends = np.cumsum([len(dataset_densities), len(levels)])
+    on_curve, on_levels, on_simulated = slice(0, ends[0]), slice(*ends), slice(ends[1], None)
+    mixture = TwoClassMixture((-np.sqrt(r), np.sqrt(r)), stds, priors)
+    allocated = {
+        "proportional-regime optimum": _proportional_optimum(problem, every, line_points),
+        "infinite-data optimum": np.array([densities_at(optimal_quota_priors(mixture, D), D) for D in every]),
+        "one-step DRoP": np.array([densities_at(one_step_drop_priors(trained_class_errors, phi, D), D)
+                                   for D in every]),
+        "stratified": np.stack([every, every], axis=1),
+    }
+    fixed_points = {name: _solve_at(densities, problem) for name, densities in allocated.items()}
+    errors = {name: np.asarray(points.class_errors).max(axis=1) for name, points in fixed_points.items()}
 
-        simulated_allocations = allocated["proportional-regime optimum"][on_simulated]
-        means, standard_errors = _class_error_means([
-            simulate(alpha, lam, r, stds, priors, loss=loss, densities=d, dimension=dimension, seeds=seeds)
-            for d in simulated_allocations])
-        worse = (np.arange(len(means)), np.argmax(means, axis=1))
+    simulated_allocations = allocated["proportional-regime optimum"][on_simulated]
+    means, standard_errors = _class_error_means([
+        simulate(alpha, lam, r, stds, priors, loss=loss, densities=d, dimension=dimension, seeds=seeds)
+        for d in simulated_allocations])
+    worse = (np.arange(len(means)), np.argmax(means, axis=1))
 
-        figure = Figure(figsize=(12.5, 5.2), layout="constrained")
-        map_ax, curve_ax = figure.subplots(1, 2)
-        mesh = map_ax.pcolormesh(axis, axis, worst.T, shading="nearest", cmap="viridis")
-        figure.colorbar(mesh, ax=map_ax, label="worst-class test error")
-        for level, (start, end) in zip(levels, iso_density_allocations(phi, levels, 2)):
-            map_ax.plot([start[0], end[0]], [start[1], end[1]], color="white", linewidth=0.8)
-            angle = np.degrees(np.arctan2(end[1] - start[1], end[0] - start[0]))  # aspect is equal
-            map_ax.text(*(start + 0.75 * (end - start)), f"D = {level:g}", rotation=angle, rotation_mode="anchor",
-                        ha="center", va="bottom", color="white", fontsize=8)
-        for rank, (name, (color, marker, size)) in enumerate(ALLOCATION_STYLES.items()):
-            d = allocated[name][on_levels]
-            # Allocations often coincide (e.g. all but stratified at d_+ = 1): the first listed on top.
-            map_ax.plot(d[:, 0], d[:, 1], marker, color=color, markeredgecolor="black", markersize=size, label=name,
-                        zorder=10 - rank)
-            curve_ax.plot(every[on_curve], errors[name][on_curve], color="black" if color == "white" else color,
-                          marker=marker, markersize=size / 2, markerfacecolor=color, markeredgecolor="black",
-                          markeredgewidth=0.5, label=name, zorder=10 - rank)
-        edge = 1 + 0.5 / grid
-        map_ax.set(xlabel="class density $d_-$", ylabel="class density $d_+$", xlim=(0, edge), ylim=(0, edge),
-                   aspect="equal", title="Worst-class error over the class densities;\n"
-                                         "white lines: dataset density D = $\\phi_- d_- + \\phi_+ d_+$")
-        map_ax.legend(fontsize=7, loc="upper right")
-        curve_ax.axhline(full_worst, color="gray", linestyle="--", linewidth=1, label=f"full data ({full_worst:.3f})")
-        curve_ax.errorbar(every[on_simulated], means[worse], yerr=standard_errors[worse], fmt="o", color="tab:red",
-                          markerfacecolor="none", markersize=7, capsize=3,
-                          label=f"optimum, ERM at d = {dimension} ({seeds} seeds)")
-        curve_ax.set(xlabel="dataset density D", ylabel="worst-class test error",
-                     title="Worst-class error of each allocation against D")
-        curve_ax.legend(fontsize=8)
-        figure.suptitle(f"Pruning landscape in high dimension: {loss} loss, ridge {lam:g}, alpha = n / d = {alpha:g} "
-                        f"before pruning, ||mu||^2 = {r:g}, sigma = {tuple(stds)}, priors {tuple(priors)}",
-                        fontsize=10)
-        converged = {"grid": np.asarray(landscape.converged).reshape(grid, grid), "full": bool(full.converged),
-                     **{name: np.asarray(points.converged) for name, points in fixed_points.items()}}
-        data = {"axis": axis, "worst": worst, "full_worst": full_worst, "converged": converged,
-                "dataset_densities": every[on_curve], "levels": every[on_levels],
-                "allocations": {name: {"densities": d[on_curve], "worst": errors[name][on_curve],
-                                       "at_levels": d[on_levels]} for name, d in allocated.items()},
-                "simulated_densities": every[on_simulated], "simulated_allocations": simulated_allocations,
-                "simulated": means[worse], "standard_errors": standard_errors[worse]}
+    figure = Figure(figsize=(12.5, 5.2), layout="constrained")
+    map_ax, curve_ax = figure.subplots(1, 2)
+    mesh = map_ax.pcolormesh(axis, axis, worst.T, shading="nearest", cmap="viridis")
+    figure.colorbar(mesh, ax=map_ax, label="worst-class test error")
+    for level, (start, end) in zip(levels, iso_density_allocations(phi, levels, 2)):
+        map_ax.plot([start[0], end[0]], [start[1], end[1]], color="white", linewidth=0.8)
+        angle = np.degrees(np.arctan2(end[1] - start[1], end[0] - start[0]))  # aspect is equal
+        map_ax.text(*(start + 0.75 * (end - start)), f"D = {level:g}", rotation=angle, rotation_mode="anchor",
+                    ha="center", va="bottom", color="white", fontsize=8)
+    for rank, (name, (color, marker, size)) in enumerate(ALLOCATION_STYLES.items()):
+        d = allocated[name][on_levels]
+        # Allocations often coincide (e.g. all but stratified at d_+ = 1): the first listed on top.
+        map_ax.plot(d[:, 0], d[:, 1], marker, color=color, markeredgecolor="black", markersize=size, label=name,
+                    zorder=10 - rank)
+        curve_ax.plot(every[on_curve], errors[name][on_curve], color="black" if color == "white" else color,
+                      marker=marker, markersize=size / 2, markerfacecolor=color, markeredgecolor="black",
+                      markeredgewidth=0.5, label=name, zorder=10 - rank)
+    edge = 1 + 0.5 / grid
+    map_ax.set(xlabel="class density $d_-$", ylabel="class density $d_+$", xlim=(0, edge), ylim=(0, edge),
+               aspect="equal", title="Worst-class error over the class densities;\n"
+                                     "white lines: dataset density D = $\\phi_- d_- + \\phi_+ d_+$")
+    map_ax.legend(fontsize=7, loc="upper right")
+    curve_ax.axhline(full_worst, color="gray", linestyle="--", linewidth=1, label=f"full data ({full_worst:.3f})")
+    curve_ax.errorbar(every[on_simulated], means[worse], yerr=standard_errors[worse], fmt="o", color="tab:red",
+                      markerfacecolor="none", markersize=7, capsize=3,
+                      label=f"optimum, ERM at d = {dimension} ({seeds} seeds)")
+    curve_ax.set(xlabel="dataset density D", ylabel="worst-class test error",
+                 title="Worst-class error of each allocation against D")
+    curve_ax.legend(fontsize=8)
+    figure.suptitle(f"Pruning landscape in high dimension: {loss} loss, ridge {lam:g}, alpha = n / d = {alpha:g} "
+                    f"before pruning, ||mu||^2 = {r:g}, sigma = {tuple(stds)}, priors {tuple(priors)}",
+                    fontsize=10)
+    converged = {"grid": np.asarray(landscape.converged).reshape(grid, grid), "full": bool(full.converged),
+                 **{name: np.asarray(points.converged) for name, points in fixed_points.items()}}
+    data = {"axis": axis, "worst": worst, "full_worst": full_worst, "converged": converged,
+            "dataset_densities": every[on_curve], "levels": every[on_levels],
+            "allocations": {name: {"densities": d[on_curve], "worst": errors[name][on_curve],
+                                   "at_levels": d[on_levels]} for name, d in allocated.items()},
+            "simulated_densities": every[on_simulated], "simulated_allocations": simulated_allocations,
+            "simulated": means[worse], "standard_errors": standard_errors[worse]}
     return Drawn(figure, data)

@@ -43,6 +43,7 @@ import numpy as np
 from jax.scipy.special import ndtr
 
 from gmm_theory import _checks
+from gmm_theory.twoclass.pruned_law import training_priors
 
 LOSSES = ("square", "logistic", "hinge")
 LABELS = np.array([-1.0, 1.0])
@@ -118,9 +119,10 @@ class Asymptotics(NamedTuple):
 
 
 def pruned_problem(alpha, priors, densities):
-    """Samples per dimension and training priors after random pruning with class densities."""
-    kept = jnp.asarray(priors) * jnp.asarray(densities)
-    return alpha * jnp.sum(kept), kept / jnp.sum(kept)
+    """Samples per dimension alpha sum_k phi_k d_k and training priors
+    (:func:`gmm_theory.twoclass.pruned_law.training_priors`) after random pruning with class
+    densities d_k."""
+    return alpha * jnp.sum(jnp.asarray(priors) * jnp.asarray(densities)), training_priors(priors, densities)
 
 
 def _hinge_channel(state: Overlaps, stds):

@@ -4,7 +4,7 @@ JAX at finite d, to check the asymptotic theory.
 A trial draws round(alpha' d) training samples with the training priors of random class-wise
 pruning (alpha' and priors from :func:`gmm_theory.highdim.asymptotics.pruned_problem`), with
 mu = sqrt(r) e_1, fits w, b by minimising sum_i loss(y_i (w.x_i / sqrt(d) + b)) + lam ||w||^2 / 2
-(the square loss in closed form, the logistic loss by BFGS, the hinge loss exactly through its
+(the square loss in closed form, the logistic loss by Newton's method, the hinge loss exactly through its
 dual, :mod:`gmm_theory.highdim.soft_margin`), and reports the exact class errors of the fitted rule,
 Phi(-(m + y b) / (sigma_y sqrt(q))), with m = w.mu / sqrt(d) and q = ||w||^2 / d.
 """
@@ -20,12 +20,12 @@ import numpy as np
 from jax.scipy.special import ndtr
 
 from gmm_theory._checks import check_choice
-from gmm_theory._optimize import minimise_bfgs
+from gmm_theory._optimize import minimise_newton
 from gmm_theory.highdim.asymptotics import LABELS, LOSSES, loss_value, pruned_problem
 from gmm_theory.highdim.soft_margin import fit_soft_margin
 
 _GRADIENT_TOLERANCE = 1e-9
-_MAX_STEPS = 2000
+_MAX_STEPS = 100
 
 
 class Trials(NamedTuple):
@@ -75,7 +75,7 @@ def _trial(key, loss: str, n: int, dimension: int, lam, r, stds, priors):
         weights, bias, _, converged = fit_soft_margin(x / np.sqrt(dimension), y, lam)
     else:
         initial = (jnp.zeros(dimension), jnp.zeros(()))
-        (weights, bias), converged = minimise_bfgs(_objective(loss, x, y, lam), initial, _GRADIENT_TOLERANCE,
+        (weights, bias), converged = minimise_newton(_objective(loss, x, y, lam), initial, _GRADIENT_TOLERANCE,
                                                     _MAX_STEPS)
     m = weights[0] * jnp.sqrt(r) / np.sqrt(dimension)
     q = jnp.sum(weights**2) / dimension

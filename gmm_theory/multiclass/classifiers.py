@@ -25,7 +25,7 @@ d = 32 and class risks of 0.2 % to 15 %, parameters vary by about 10 % and class
 to 7e-3; raise ``samples`` there.
 
 The estimate is itself a weighted logistic regression on fixed points, so it is smooth and
-convex; BFGS minimises it on whitened inputs (E[(x, 1)(x, 1)^T] = I).
+convex; Newton's method minimises it on whitened inputs (E[(x, 1)(x, 1)^T] = I).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory import _checks
-from gmm_theory._optimize import minimise_bfgs
+from gmm_theory._optimize import minimise_newton
 from gmm_theory.multiclass.mixture import KClassMixture
 
 
@@ -107,7 +107,7 @@ def _second_moment_factor(mixture: KClassMixture) -> jax.Array:
 def _fit_logistic(mixture: KClassMixture, key, ridge, tolerance, max_steps, samples: int) -> LinearClassifier:
     num_classes, dimension = mixture.means.shape
     normals = _standard_normals(key, samples, dimension, mixture.means.dtype)
-    # BFGS runs on theta = (W, b) F for E[(x, 1)(x, 1)^T] = F F^T, i.e. on whitened inputs.
+    # Newton runs on theta = (W, b) F for E[(x, 1)(x, 1)^T] = F F^T, i.e. on whitened inputs.
     factor = _second_moment_factor(mixture)
 
     def classifier(theta):
@@ -116,7 +116,7 @@ def _fit_logistic(mixture: KClassMixture, key, ridge, tolerance, max_steps, samp
 
     # Zero start: every gradient has rows summing to zero, so the iterates stay in that
     # gauge, where the minimiser is unique.
-    theta, converged = minimise_bfgs(lambda t: _cross_entropy(classifier(t), mixture, normals, ridge),
+    theta, converged = minimise_newton(lambda t: _cross_entropy(classifier(t), mixture, normals, ridge),
                                        jnp.zeros((num_classes, dimension + 1), mixture.means.dtype), tolerance,
                                        max_steps)
     weights, biases = classifier(theta)
@@ -147,7 +147,7 @@ def logistic_classifier(mixture: KClassMixture, key, *, samples: int = 16384, ri
     expectations; a fixed key gives common random numbers across mixtures and priors.
     The minimiser is unique up to a vector added to every row of W and a constant added to
     every bias; the one returned has rows and biases summing to zero (up to rounding; classes
-    with prior 0 get weights 0 and bias -inf).  BFGS stops when every entry of the gradient
+    with prior 0 get weights 0 and bias -inf).  Newton's method stops when every entry of the gradient
     with respect to the whitened parameters is at most ``tolerance`` (default 1e-7, or the
     square root of the float type's epsilon if larger: far below the sampling error); if that
     does not happen within ``max_steps`` iterations, the weights and biases are NaN.  Works

@@ -23,9 +23,7 @@ from gmm_theory.twoclass.optimal import interior_threshold
 
 
 def _check_margin_argument(mixture, margin, *_) -> None:
-    value = float(np.asarray(margin))
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"margin must be a finite number >= 0, got {value}")
+    _checks.as_margin(margin)
 
 
 def _check_densities(priors, densities) -> None:

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmm_theory._checks import round_half_up
+from gmm_theory._checks import as_margin, round_half_up
 from gmm_theory.allocate import allocate
 from gmm_theory.drop import ITERATED_DROP, IteratedDrop, check_policy, class_errors, iterated_drop
 from gmm_theory.twoclass.mixture import TwoClassMixture, sample
@@ -56,9 +56,7 @@ def _allocate_all(sizes, densities, **kwargs) -> np.ndarray:
 def margin_counts(samples, margin: float) -> np.ndarray:
     """Kept class counts (S, 1, 2) of SSP margin pruning for seeds ``samples`` drawn with
     ``prune="ssp"``: every sample at least ``margin`` from its class mean."""
-    margin = float(margin)
-    if not (np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"margin must be a finite number >= 0, got {margin}")
+    margin = as_margin(margin)
     counts = jax.vmap(selection.margin_counts, in_axes=(0, 0, None))(samples.y, samples.priority, margin)
     return np.asarray(counts)[:, None, :]
 
