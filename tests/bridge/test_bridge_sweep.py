@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -239,3 +240,14 @@ def test_report_cli_and_missing_store(tmp_path, capsys):
     assert "Random+DRoP" in capsys.readouterr().out and (tmp_path / "figs" / "class_densities.png").exists()
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "no finished runs" in capsys.readouterr().err and not (tmp_path / "empty").exists()
+
+
+def test_sweep_and_report_with_no_arguments_run_the_built_in_example(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    expected = len(sweep.load_config().runs())
+    assert result["finished"] == result["runs"] == expected == 2
+    assert main(["report"]) == 0
+    table = capsys.readouterr().out
+    assert "Random+DRoP" in table and (tmp_path / "gmm-theory-sweep" / "figures" / "class_densities.png").exists()
