@@ -40,6 +40,14 @@ def check_policy(policy: str, supported=tuple(POLICIES)) -> None:
     _checks.check_choice("policy", policy, supported)
 
 
+def _as_step(value) -> float:
+    """The damping step s of iterated DRoP as a float, or a ``ValueError`` naming ``step``."""
+    step = float(value)
+    if not (np.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive finite number, got {step}")
+    return step
+
+
 @dataclasses.dataclass(frozen=True)
 class IteratedDrop:
     """Rounds and step s of iterated DRoP.  Ten damped rounds reach the paper example's fixed
@@ -51,8 +59,7 @@ class IteratedDrop:
 
     def __post_init__(self):
         _checks.check_count("rounds", self.rounds)
-        if not (np.isfinite(self.step) and self.step > 0):
-            raise ValueError(f"step must be a positive finite number, got {self.step}")
+        _as_step(self.step)
 
 
 ITERATED_DROP = IteratedDrop()
@@ -76,9 +83,7 @@ def iterated_drop_update(priors, errors, step: float = 1.0) -> np.ndarray:
     _checks.check_probability_vector("priors", priors)
     errors = _checks.as_float_vector("errors", errors, priors.size)
     _checks.check_unit_interval("errors", errors)
-    step = float(step)
-    if not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number, got {step}")
+    step = _as_step(step)
     updated = priors * errors**step
     total = updated.sum()
     if total == 0:
