@@ -389,7 +389,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         help=f"class quotas: {', '.join(name for name in POLICIES if name != 'optimal')}")
     bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     bridge.add_argument("--seed", type=int, default=0)
-    bridge.add_argument("--query-inits", type=int, default=1, help="query models averaged")
+    bridge.add_argument("--query-inits", type=int, default=None,
+                        help="query models averaged (default: the scorer's official protocol)")
     bridge.add_argument("--epochs", default="auto", help="query epochs E (final: (0.5 + 0.5 d) E / d)")
     bridge.add_argument("--rounds", type=int, default=3, help="iterated-drop rounds")
     bridge.add_argument("--schedule", default="exponential", help="iterated-drop density schedule: linear or "

@@ -15,10 +15,11 @@ from gmm_theory.bridge.datasets import load_dataset as load_dataset
 from gmm_theory.bridge.embeddings import embedding_mixture as embedding_mixture
 from gmm_theory.bridge.models import MODELS as MODELS
 from gmm_theory.bridge.models import make_model as make_model
-from gmm_theory.bridge.pipeline import RECIPES as RECIPES
 from gmm_theory.bridge.pipeline import BridgeConfig as BridgeConfig
 from gmm_theory.bridge.pipeline import full_data_query as full_data_query
 from gmm_theory.bridge.pipeline import run as run
+from gmm_theory.bridge.recipes import DATASET_RECIPES as DATASET_RECIPES
+from gmm_theory.bridge.recipes import recipe as recipe
 from gmm_theory.bridge.scores import SCORERS as SCORERS
 from gmm_theory.bridge.select import QUOTERS as QUOTERS
 from gmm_theory.bridge.store import Store as Store
@@ -30,7 +31,7 @@ from gmm_theory.bridge.train import predict as predict
 from gmm_theory.bridge.train import train as train
 
 __all__ = [
-    "DATASETS", "MODELS", "QUOTERS", "RECIPES", "SCORERS", "BridgeConfig", "Dataset", "Store", "SweepConfig",
-    "TrainConfig", "embedding_mixture", "full_data_query", "load_config", "load_dataset", "make_model", "predict",
+    "DATASETS", "DATASET_RECIPES", "MODELS", "QUOTERS", "SCORERS", "BridgeConfig", "Dataset", "Store", "SweepConfig",
+    "TrainConfig", "embedding_mixture", "full_data_query", "load_config", "load_dataset", "make_model", "predict", "recipe",
     "run", "run_sweep", "train",
 ]

@@ -33,8 +33,8 @@ def embedding_mixture(config: BridgeConfig = BridgeConfig(), *, components: int 
                       dataset: Dataset | None = None) -> EmbeddingMixture:
     """Train the full-data query model of ``config`` and fit a mixture to its held-out
     embeddings (``components`` principal directions, covariance ``shrinkage``)."""
-    dataset, model, arrays = prepare(config, dataset)
-    variables, _ = train(model, arrays.x_train, arrays.y_train, config.query_training,
+    dataset, recipe, model, arrays = prepare(config, dataset)
+    variables, _ = train(model, arrays.x_train, arrays.y_train, recipe.query_training,
                          jax.random.fold_in(selection_key(config), 0), progress=config.progress)
     x = jnp.concatenate([arrays.x_val, jnp.asarray(dataset.x_test)])
     y = np.concatenate([dataset.y_val, dataset.y_test])

@@ -1,11 +1,13 @@
 """Classifiers for the bridge, in flax.linen: every model maps inputs to (logits, embedding).
 
 The embedding (the input of the last linear layer) feeds the embedding-based scorers
-(coreset, SSP, GMM uncertainty).  Convolutions work in any number of spatial dimensions,
-so one small CNN serves 8x8 digits, 1D mnist1d signals and 28x28 images.  VGG-16 and
-ResNet-18 follow the CIFAR variants used in the DRoP paper's experiments (3x3 stem, no
-initial max-pool, batch norm).  ``dtype`` is the compute dtype (``jnp.bfloat16`` on a GPU);
-parameters stay in float32.
+(coreset, SSP, GMM uncertainty).  ``small-cnn`` and ``bn-cnn`` convolve in any number of
+spatial dimensions, so they serve 8x8 digits, 1D mnist1d signals and 28x28 images.  VGG-16,
+VGG-19, ResNet-18 and ResNet-50 are the networks of the DRoP paper's experiments, as in the
+official code (avysogorets/fair-data-pruning, ``models/``): VGG with batch norm, ResNet-18 in
+its CIFAR form (3x3 stem, no initial max-pool), ResNet-50 in its ImageNet form (7x7 stride-2
+stem, 3x3 max-pool, bottleneck blocks).  ``dtype`` is the compute dtype (``jnp.bfloat16`` on
+a GPU); parameters stay in float32.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-MODELS = ("small-cnn", "vgg16", "resnet18")
+MODELS = ("small-cnn", "bn-cnn", "vgg16", "vgg19", "resnet18", "resnet50")
 
 
 def _window(x, size: int) -> tuple[int, ...]:
@@ -25,6 +27,16 @@ def _window(x, size: int) -> tuple[int, ...]:
 
 def _global_average(x):
     return x.mean(axis=tuple(range(1, x.ndim - 1)))
+
+
+def max_pool_2(x):
+    """2-wide, stride-2 max-pooling over every spatial axis (odd trailing rows dropped), as
+    ``nn.max_pool(x, 2, strides=2)``.  Written as a reshape and a max, whose gradient XLA
+    computes on the CPU several times faster than the select-and-scatter of ``nn.max_pool``."""
+    spatial = x.shape[1:-1]
+    x = x[(slice(None), *(slice(0, 2 * (s // 2)) for s in spatial))]
+    paired = [x.shape[0]] + [n for s in spatial for n in (s // 2, 2)] + [x.shape[-1]]
+    return x.reshape(paired).max(axis=tuple(range(2, 2 * len(spatial) + 1, 2)))
 
 
 class SmallCNN(nn.Module):
@@ -41,24 +53,54 @@ class SmallCNN(nn.Module):
         for features in (self.width, 2 * self.width, 4 * self.width):
             x = nn.relu(nn.Conv(features, _window(x, 3), dtype=self.dtype)(x))
             if min(x.shape[1:-1]) >= 8:
-                x = nn.max_pool(x, _window(x, 2), strides=_window(x, 2))
+                x = max_pool_2(x)
         embedding = nn.relu(nn.Dense(128, dtype=self.dtype)(_global_average(x)))
         return nn.Dense(self.num_classes, dtype=self.dtype)(embedding).astype(jnp.float32), embedding
 
 
-class VGG16(nn.Module):
-    """VGG-16 with batch norm for 32x32 inputs (13 conv layers, 5 max-pools)."""
+class BatchNormCNN(nn.Module):
+    """Two conv layers (3-wide kernels, batch norm, ReLU, 2x max-pool), then the flattened
+    feature map into a ``features``-unit embedding and a linear head: the toolkit's fast
+    Fashion-MNIST network.  Flattening keeps where a feature sits, which global averaging
+    loses and which tells a shirt from a pullover."""
 
     num_classes: int
+    width: int = 16
+    features: int = 256
     dtype: Any = jnp.float32
-    layers: tuple = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = x.astype(self.dtype)
+        for channels in (self.width, 2 * self.width):
+            x = nn.Conv(channels, _window(x, 3), use_bias=False, dtype=self.dtype)(x)
+            x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x))
+            if min(x.shape[1:-1]) >= 2:
+                x = max_pool_2(x)
+        embedding = nn.relu(nn.Dense(self.features, dtype=self.dtype)(x.reshape(x.shape[0], -1)))
+        return nn.Dense(self.num_classes, dtype=self.dtype)(embedding).astype(jnp.float32), embedding
+
+
+VGG16_LAYERS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+VGG19_LAYERS = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+                512, 512, 512, 512, "M")
+
+
+class VGG(nn.Module):
+    """VGG with batch norm for 32x32 inputs: 3x3 conv layers and 2x max-pools ("M") as
+    ``layers`` lists them, global average pooling (the official code's flatten, at 1x1) and a
+    linear head."""
+
+    num_classes: int
+    layers: tuple = VGG16_LAYERS
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x, train: bool = False):
         x = x.astype(self.dtype)
         for layer in self.layers:
             if layer == "M":
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool_2(x)
             else:
                 x = nn.Conv(layer, (3, 3), use_bias=False, dtype=self.dtype)(x)
                 x = nn.relu(nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x))
@@ -84,6 +126,29 @@ class _BasicBlock(nn.Module):
         return nn.relu(out + x)
 
 
+class _Bottleneck(nn.Module):
+    """1x1 reduce, 3x3 (stride on the first block of a stage, as the official code), 1x1
+    expand by 4, with a projected shortcut where the shape changes."""
+
+    features: int
+    strides: int
+    dtype: Any
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        def norm():
+            return nn.BatchNorm(use_running_average=not train, dtype=self.dtype)
+
+        out = nn.relu(norm()(nn.Conv(self.features, (1, 1), strides=self.strides, use_bias=False,
+                                     dtype=self.dtype)(x)))
+        out = nn.relu(norm()(nn.Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype)(out)))
+        out = norm()(nn.Conv(4 * self.features, (1, 1), use_bias=False, dtype=self.dtype)(out))
+        if self.strides != 1 or x.shape[-1] != 4 * self.features:
+            x = norm()(nn.Conv(4 * self.features, (1, 1), strides=self.strides, use_bias=False,
+                               dtype=self.dtype)(x))
+        return nn.relu(out + x)
+
+
 class ResNet18(nn.Module):
     """ResNet-18 (CIFAR variant): 3x3 stem, four stages of two basic blocks."""
 
@@ -103,22 +168,46 @@ class ResNet18(nn.Module):
         return nn.Dense(self.num_classes, dtype=self.dtype)(embedding).astype(jnp.float32), embedding
 
 
+class ResNet50(nn.Module):
+    """ResNet-50 (ImageNet variant): 7x7 stride-2 stem, 3x3 stride-2 max-pool, stages of 3, 4,
+    6 and 3 bottleneck blocks of widths 64..512 (outputs 256..2048)."""
+
+    num_classes: int
+    dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = x.astype(self.dtype)
+        x = nn.Conv(64, (7, 7), strides=2, padding=3, use_bias=False, dtype=self.dtype)(x)
+        x = nn.relu(nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x))
+        x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
+        for stage, (features, blocks) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3))):
+            for block in range(blocks):
+                strides = 2 if stage > 0 and block == 0 else 1
+                x = _Bottleneck(features, strides, self.dtype)(x, train)
+        embedding = _global_average(x)
+        return nn.Dense(self.num_classes, dtype=self.dtype)(embedding).astype(jnp.float32), embedding
+
+
 def make_model(name: str, num_classes: int, input_shape: tuple[int, ...], *, bf16: bool = False,
                width: int | None = None) -> nn.Module:
-    """The model called ``name``; ``"auto"`` picks ResNet-18 for inputs of 32x32 and larger,
-    the small CNN otherwise (digits, mnist1d, 28x28 images).  ``width`` sets the small CNN's
-    first-layer channels (16 by default)."""
-    if name == "auto":
-        name = "resnet18" if len(input_shape) == 3 and min(input_shape[:2]) >= 32 else "small-cnn"
+    """The model called ``name`` (one of ``MODELS``); ``width`` sets the first-layer channels
+    of ``small-cnn`` and ``bn-cnn`` (16 by default).  A dataset's own choice of model is
+    :func:`gmm_theory.bridge.recipes.recipe`'s."""
     dtype = jnp.bfloat16 if bf16 else jnp.float32
     if width is not None and not (isinstance(width, int) and width >= 1):
         raise ValueError(f"width must be an integer >= 1, got {width!r}")
-    if name == "small-cnn":
-        return SmallCNN(num_classes, width=width or SmallCNN.width, dtype=dtype)
+    if name in ("small-cnn", "bn-cnn"):
+        kind = SmallCNN if name == "small-cnn" else BatchNormCNN
+        return kind(num_classes, width=width or 16, dtype=dtype)
+    if name not in MODELS:
+        raise ValueError(f"model must be 'auto' or one of {', '.join(map(repr, MODELS))}, got {name!r}")
     if width is not None:
-        raise ValueError(f"width applies to the small CNN only, not to model {name!r}")
+        raise ValueError(f"width applies to the small CNNs only, not to model {name!r}")
+    if len(input_shape) != 3:
+        raise ValueError(f"model {name!r} needs images (height, width, channels), got input shape {input_shape}")
     if name == "vgg16":
-        return VGG16(num_classes, dtype=dtype)
-    if name == "resnet18":
-        return ResNet18(num_classes, dtype=dtype)
-    raise ValueError(f"model must be 'auto' or one of {', '.join(map(repr, MODELS))}, got {name!r}")
+        return VGG(num_classes, VGG16_LAYERS, dtype=dtype)
+    if name == "vgg19":
+        return VGG(num_classes, VGG19_LAYERS, dtype=dtype)
+    return {"resnet18": ResNet18, "resnet50": ResNet50}[name](num_classes, dtype=dtype)

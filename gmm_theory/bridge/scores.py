@@ -1,17 +1,25 @@
 """Within-class pruning scores from query models: high score = kept first.
 
 Every scorer ranks the samples of a class; the class quotas come from the allocator.
-Scores from several query initialisations are averaged (DRoP paper, Section 5).
+Scores from several query initialisations are averaged (DRoP paper, Section 5), and each
+scorer's query models train as the official code trains them (:data:`QUERY_PROTOCOLS`,
+avysogorets/fair-data-pruning ``config.py``): EL2N and GraNd from 5 models trained for
+int(0.1 E) epochs, the others from one model trained for E epochs.
 
 - ``random``: uniform draws (random pruning inside classes, the paper's recommendation);
 - ``el2n``: ||softmax(f(x)) - onehot(y)||_2 (Paul et al., 2021);
 - ``grand``: ||grad_theta loss(x, y)||_2, per sample by ``vmap`` of ``grad`` (Paul et al., 2021);
-- ``forgetting``: the number of correct -> wrong transitions over training epochs, with
-  never-learned samples counted as the most forgotten (Toneva et al., 2019);
-- ``dynamic-uncertainty``: the mean over sliding windows of epochs of the standard deviation
-  of the true-class probability (He et al., 2023);
-- ``coreset``: greedy k-center order on embeddings within each class, first picked = highest
-  (Sener and Savarese, 2018);
+- ``forgetting``: the number of correct -> wrong transitions between the training mini-batches
+  that see a sample, epoch after epoch; as the official code, a sample never classified
+  correctly has 0 events and is pruned first.  ``forgetting-toneva`` gives it more events than
+  any learned sample, so it is kept first (Toneva et al., 2019);
+- ``dynamic-uncertainty``: the mean over sliding windows of epochs of the (unbiased) standard
+  deviation of the true-class probability; as the official code, windows of J - 1 = 9 epochs
+  that skip the last epoch.  ``dynamic-uncertainty-he`` uses windows of J = 10 over every
+  epoch (He et al., 2023);
+- ``coreset``: greedy k-center order on embeddings, first picked = highest (Sener and
+  Savarese, 2018): one order over all samples for the class-blind baseline (the official
+  code's), one order within each class under a quoter;
 - ``ssp``: distance to the class-mean embedding (a supervised SSP, Sorscher et al., 2022);
 - ``gmm-uncertainty``: a Gaussian per class in embedding space; the mean of how atypical the
   sample is for its class (chi-square CDF of its squared Mahalanobis distance) and how
@@ -21,6 +29,7 @@ Scores from several query initialisations are averaged (DRoP paper, Section 5).
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,13 +41,58 @@ from gmm_theory._checks import check_choice
 from gmm_theory._stats import shrunk_covariance
 from gmm_theory.twoclass.montecarlo import selection
 
-SCORERS = ("random", "el2n", "grand", "forgetting", "dynamic-uncertainty", "coreset", "ssp", "gmm-uncertainty")
-DYNAMIC_SCORERS = ("forgetting", "dynamic-uncertainty")
+SCORERS = ("random", "el2n", "grand", "forgetting", "forgetting-toneva", "dynamic-uncertainty",
+           "dynamic-uncertainty-he", "coreset", "ssp", "gmm-uncertainty")
+DYNAMIC_SCORERS = ("forgetting", "forgetting-toneva", "dynamic-uncertainty", "dynamic-uncertainty-he")
 EMBEDDING_SCORERS = ("coreset", "ssp", "gmm-uncertainty")
+DYNAMIC_UNCERTAINTY_WINDOW = 10
+
+
+class QueryProtocol(NamedTuple):
+    """How a scorer's query models train: ``inits`` models, each for ``epoch_fraction`` of the
+    recipe's E epochs (at least one)."""
+
+    inits: int
+    epoch_fraction: float
+
+    def epochs(self, epochs: int) -> int:
+        return max(1, int(self.epoch_fraction * epochs))
+
+
+FULL_QUERY = QueryProtocol(1, 1.0)
+QUERY_PROTOCOLS = {"el2n": QueryProtocol(5, 0.1), "grand": QueryProtocol(5, 0.1)}
+
+
+def query_protocol(scorer: str) -> QueryProtocol:
+    return QUERY_PROTOCOLS.get(scorer, FULL_QUERY)
+
+
+# Dynamic Uncertainty needs two usable epochs: the official convention skips the last one.
+MINIMUM_QUERY_EPOCHS = {"dynamic-uncertainty": 3, "dynamic-uncertainty-he": 2}
+
+
+def check_query_epochs(scorer: str, epochs: int) -> None:
+    """A one-line error when ``scorer``'s query models would train too few epochs for it."""
+    needed = MINIMUM_QUERY_EPOCHS.get(scorer, 1)
+    if epochs < needed:
+        raise ValueError(f"scorer {scorer!r} needs query models trained at least {needed} epochs, got {epochs}")
 
 
 def check_scorer(name: str) -> None:
     check_choice("scorer", name, SCORERS)
+
+
+CLASS_BLIND_CORESET = "coreset-class-blind"
+
+
+def score_key(scorer: str, quoter: str) -> str:
+    """The name of the scores a (scorer, quoter) pair reads: CoreSet's class-blind baseline
+    ranks by one k-center order over all samples, every other pair by the scorer's own."""
+    return CLASS_BLIND_CORESET if (scorer, quoter) == ("coreset", "class-blind") else scorer
+
+
+def scorer_of(key: str) -> str:
+    return "coreset" if key == CLASS_BLIND_CORESET else key
 
 
 def el2n_scores(logits, y) -> jax.Array:
@@ -68,21 +122,37 @@ def grand_scores(model, variables, x, y, chunk_size: int = 64) -> np.ndarray:
     return np.concatenate([np.asarray(p) for p in pieces])
 
 
-def forgetting_scores(correct) -> np.ndarray:
-    """Forgetting events per sample from ``correct`` (epochs, N) booleans; samples never
-    classified correctly get epochs + 1, more than any learned sample can have."""
+def forgetting_scores(correct, *, convention: str = "official") -> np.ndarray:
+    """Forgetting events per sample from ``correct`` (epochs, N) booleans: the correct ->
+    wrong transitions between consecutive epochs.  Never-correct samples score 0
+    (``"official"``) or epochs + 1, more than any learned sample can have (``"toneva"``)."""
+    check_choice("convention", convention, ("official", "toneva"))
     correct = np.asarray(correct, dtype=bool)
-    events = np.sum(correct[:-1] & ~correct[1:], axis=0)
-    return np.where(correct.any(axis=0), events, correct.shape[0] + 1).astype(np.float64)
+    events = np.sum(correct[:-1] & ~correct[1:], axis=0).astype(np.float64)
+    if convention == "official":
+        return events
+    return np.where(correct.any(axis=0), events, correct.shape[0] + 1.0)
 
 
-def dynamic_uncertainty_scores(true_class_probabilities, window: int = 10) -> np.ndarray:
-    """Mean over sliding windows of ``window`` epochs (fewer if training was shorter) of the
-    std of the true-class probability, from ``true_class_probabilities`` (epochs, N)."""
+def dynamic_uncertainty_scores(true_class_probabilities, window: int = DYNAMIC_UNCERTAINTY_WINDOW, *,
+                               convention: str = "official") -> np.ndarray:
+    """Mean over sliding windows of epochs of the unbiased std of the true-class probability,
+    from ``true_class_probabilities`` (epochs, N).
+
+    ``"official"``: windows of ``window - 1`` epochs over all epochs but the last, as the
+    official code's ``scorers/dynamic_uncertainty.py`` in effect computes; ``"he"``: windows of
+    ``window`` epochs over every epoch (He et al., 2023).  Shorter trainings take the longest
+    window they allow; at least two epochs must be usable.
+    """
+    check_choice("convention", convention, ("official", "he"))
     p = np.asarray(true_class_probabilities, dtype=np.float64)
-    window = min(window, p.shape[0])
-    windows = np.lib.stride_tricks.sliding_window_view(p, window, axis=0)
-    return windows.std(axis=-1).mean(axis=0)
+    if convention == "official":
+        p, window = p[:-1], window - 1
+    if p.shape[0] < 2:
+        raise ValueError(f"true_class_probabilities must span at least {3 if convention == 'official' else 2} "
+                         f"epochs, got {np.shape(true_class_probabilities)[0]}")
+    windows = np.lib.stride_tricks.sliding_window_view(p, max(2, min(window, p.shape[0])), axis=0)
+    return windows.std(axis=-1, ddof=1).mean(axis=0)
 
 
 @jax.jit
@@ -104,9 +174,13 @@ def _k_center_order(points):
     return positions
 
 
-def coreset_scores(embeddings, y) -> np.ndarray:
-    """n_k - pick position within class k of greedy k-center on the embeddings."""
+def coreset_scores(embeddings, y, *, within_classes: bool = True) -> np.ndarray:
+    """n_k - pick position within class k of greedy k-center on the embeddings, or, with
+    ``within_classes=False``, N - pick position of one greedy k-center over all samples (its
+    top-k is the official baseline's class-blind k-center selection)."""
     embeddings, y = np.asarray(embeddings), np.asarray(y)
+    if not within_classes:
+        return (y.shape[0] - np.asarray(_k_center_order(jnp.asarray(embeddings)))).astype(np.float64)
     scores = np.empty(y.shape[0])
     for k in np.unique(y):
         members = np.flatnonzero(y == k)

@@ -41,6 +41,7 @@ from gmm_theory._checks import check_choice
 from gmm_theory._io import replacing
 from gmm_theory.bridge.datasets import load_dataset
 from gmm_theory.bridge.pipeline import BridgeConfig, Query, full_data_query, run
+from gmm_theory.bridge.scores import score_key
 from gmm_theory.bridge.store import Store
 
 SETTINGS = {"dataset": str, "root": str, "model": str, "epochs": int, "query_inits": int, "rounds": int,
@@ -156,17 +157,22 @@ def load_config(path=None) -> SweepConfig:
 _dataset = functools.lru_cache(maxsize=1)(load_dataset)
 
 
-def query_task(settings: dict, seed: int, scorers: tuple[str, ...]) -> dict:
-    """The full-data query phase of one seed for all its scorers, as arrays."""
-    config = BridgeConfig(**settings, scorer=scorers[0], seed=seed, progress=False)
-    found = full_data_query(config, _dataset(config.dataset, config.root), scorers)
-    return {"recalls": found.recalls, "log_probabilities": found.log_probabilities,
-            **{f"score_{name}": found.scores[name] for name in scorers}}
+QUERY_ARRAYS = ("recalls", "score", "log_probabilities")
+
+
+def query_task(settings: dict, seed: int, keys: tuple[str, ...]) -> dict:
+    """The full-data query phase of one seed for all its score keys, as arrays named
+    ``recalls_KEY``, ``score_KEY`` and ``log_probabilities_KEY``."""
+    config = BridgeConfig(**settings, seed=seed, progress=False)
+    found = full_data_query(config, _dataset(config.dataset, config.root), keys)
+    return {f"{array}_{key}": values for key in keys
+            for array, values in zip(QUERY_ARRAYS, (found.recalls[key], found.scores[key], found.log_probabilities[key]))}
 
 
 def run_task(config: BridgeConfig, query: dict) -> tuple[dict, np.ndarray]:
     """One bridge run from its seed's stored query phase."""
-    first = Query(query["recalls"], {config.scorer: query[f"score_{config.scorer}"]}, query.get("log_probabilities"))
+    key = config.score_key
+    first = Query(*({key: query[f"{array}_{key}"]} for array in QUERY_ARRAYS))
     return run(config, _dataset(config.dataset, config.root), first)
 
 
@@ -242,10 +248,13 @@ def _kept_name(method: Method, density: float, seed: int) -> str:
     return f"kept/{method.name}_d{density:g}_seed{seed}".replace(" ", "_")
 
 
-def _needed(todo, seed: int, scorers: tuple[str, ...]) -> set[str]:
-    """The stored query arrays the unfinished runs of ``seed`` read."""
-    adjusted = any(m.quoter == "adjusted" for _, m, _, s in todo if s == seed)
-    return {"recalls", *(f"score_{name}" for name in scorers), *(("log_probabilities",) if adjusted else ())}
+def _score_key(method: Method) -> str:
+    return score_key(method.scorer, method.quoter)
+
+
+def _needed(keys: tuple[str, ...]) -> set[str]:
+    """The stored query arrays that runs reading score ``keys`` need."""
+    return {f"{array}_{key}" for key in keys for array in QUERY_ARRAYS}
 
 
 def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | None = None) -> Store:
@@ -256,9 +265,9 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     _dataset(config.settings.get("dataset", "digits"), config.settings.get("root"))  # fail before training
     todo = [run_ for run_ in config.runs() if run_[0] not in store.records]
     seeds = sorted({seed for _, _, _, seed in todo})
-    scorers = {seed: tuple(sorted({m.scorer for _, m, _, s in todo if s == seed})) for seed in seeds}
+    keys = {seed: tuple(sorted({_score_key(m) for _, m, _, s in todo if s == seed})) for seed in seeds}
     saved = {seed: store.load_arrays(f"query_seed{seed}") or {} for seed in seeds}
-    queries = {seed: saved[seed] for seed in seeds if _needed(todo, seed, scorers[seed]) <= set(saved[seed])}
+    queries = {seed: saved[seed] for seed in seeds if _needed(keys[seed]) <= set(saved[seed])}
     missing = [seed for seed in seeds if seed not in queries]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(missing) + len(todo), disable=not show, desc="sweep", unit="task")
@@ -267,7 +276,7 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
         bar.set_postfix(finished=len(store.records), running=min(executor.parallelism, left), left=left)
 
     show_runs(len(todo))
-    for index, arrays in executor.map_unordered(query_task, [(config.settings, s, scorers[s]) for s in missing]):
+    for index, arrays in executor.map_unordered(query_task, [(config.settings, s, keys[s]) for s in missing]):
         # A query phase is a function of the seed: arrays saved by earlier runs stay valid.
         queries[missing[index]] = {**saved[missing[index]], **arrays}
         store.save_arrays(f"query_seed{missing[index]}", **queries[missing[index]])

@@ -1,12 +1,21 @@
 """Training and evaluation of bridge models with optax, the data kept on the device.
 
-SGD with momentum and weight decay (decoupled as in PyTorch's SGD: the decay is added to the
-gradient before momentum), step decay of the learning rate by ``gamma`` at fractions
-``milestones`` of training, as in the DRoP paper's protocol (Section 5, Appendix C).  A
-pruned dataset of density d trains for E' = int((0.5 + 0.5 d) E / d) epochs (the paper's
-longer schedule).  Mini-batches are gathered on the device from a kept-index array, so a
-new subset only changes that array.  Every step is a
-function of the seed: same seed, same model.
+SGD with momentum (optionally Nesterov) and weight decay (added to the gradient before
+momentum, as PyTorch's SGD), under one of two learning-rate schedules: ``step`` decays the
+rate by ``gamma`` at fractions ``milestones`` of training (the official DRoP code's schedule,
+avysogorets/fair-data-pruning ``config.py``); ``one-cycle`` rises linearly from lr/10 to lr
+over the first ``warmup`` of training, then falls linearly to lr/1000 (Smith and Topin, 2019).
+Optional label smoothing (Szegedy et al., 2016).  A pruned dataset of density d trains for
+E' = int((0.5 + 0.5 d) E / d) epochs (the DRoP paper's longer schedule), and milestones, being
+fractions, stretch with it.
+
+Every epoch is planned on the device (a random order, the last batch padded and masked, one
+augmentation key per step), and each step is one jitted call that gathers its mini-batch
+from the device arrays by index, so a new subset only changes the index array.  Optionally
+the step also records, for every sample of the mini-batch, whether the train-mode forward
+pass before the update classified it correctly and its true-class probability: the training
+dynamics that Forgetting and Dynamic Uncertainty read, as the official code records them.
+Every step is a function of the seed: same seed, same model.
 """
 
 from __future__ import annotations
@@ -22,19 +31,26 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
+from gmm_theory._checks import check_choice
+
+SCHEDULES = ("step", "one-cycle")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser, schedule and augmentation of one training run."""
+    """Optimiser, schedule, loss and augmentation of one training run."""
 
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 0.05
     momentum: float = 0.9
+    nesterov: bool = False
     weight_decay: float = 5e-4
-    milestones: tuple[float, ...] = (0.3, 0.6, 0.8)
+    schedule: str = "step"
+    milestones: tuple[float, ...] = (0.5, 0.75)
     gamma: float = 0.2
+    warmup: float = 0.2
+    label_smoothing: float = 0.0
     flip: bool = False
     shift: int = 0
 
@@ -43,8 +59,19 @@ class TrainConfig:
             raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        check_choice("schedule", self.schedule, SCHEDULES)
         if not all(0 < m < 1 for m in self.milestones):
             raise ValueError(f"milestones must be fractions in (0, 1), got {self.milestones}")
+        if not 0 < self.warmup < 1:
+            raise ValueError(f"warmup must be a fraction in (0, 1), got {self.warmup!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing!r}")
+        if not (isinstance(self.shift, int) and self.shift >= 0):
+            raise ValueError(f"shift must be an integer >= 0, got {self.shift!r}")
 
 
 def pruned_epochs(epochs: int, density: float) -> int:
@@ -61,15 +88,47 @@ class TrainState(NamedTuple):
     opt_state: Any
 
 
+class Dynamics(NamedTuple):
+    """Per training sample (N,): was its latest mini-batch forward pass correct, and its
+    true-class probability there."""
+
+    correct: jax.Array
+    true_probability: jax.Array
+
+
+class EpochPlan(NamedTuple):
+    """Row indices (batches, B), loss weights (batches, B) and augmentation keys of an epoch."""
+
+    rows: jax.Array
+    weights: jax.Array
+    keys: jax.Array
+
+
+class StepSettings(NamedTuple):
+    """The static settings of a training step."""
+
+    flip: bool = False
+    shift: int = 0
+    label_smoothing: float = 0.0
+    record: bool = False
+
+
+def learning_rate_schedule(config: TrainConfig, total_steps: int) -> optax.Schedule:
+    """The learning rate at each of ``total_steps`` steps (see the module docstring)."""
+    if config.schedule == "one-cycle":
+        return optax.linear_onecycle_schedule(total_steps, config.learning_rate, pct_start=config.warmup,
+                                              pct_final=1.0, div_factor=10.0, final_div_factor=100.0)
+    boundaries = {int(m * total_steps): config.gamma for m in config.milestones}
+    return optax.piecewise_constant_schedule(config.learning_rate, boundaries)
+
+
 @functools.lru_cache(maxsize=32)
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
-    """SGD with momentum, weight decay and step decay; cached, so equal settings share the
-    compiled training step."""
-    total = config.epochs * steps_per_epoch
-    boundaries = {int(m * total): config.gamma for m in config.milestones}
-    schedule = optax.piecewise_constant_schedule(config.learning_rate, boundaries)
+    """SGD with momentum, weight decay and the configured schedule; cached, so equal
+    settings share the compiled training step."""
+    schedule = learning_rate_schedule(config, config.epochs * steps_per_epoch)
     return optax.chain(optax.add_decayed_weights(config.weight_decay),
-                       optax.sgd(schedule, momentum=config.momentum))
+                       optax.sgd(schedule, momentum=config.momentum, nesterov=config.nesterov))
 
 
 def init_state(model, input_shape, key, optimizer) -> TrainState:
@@ -97,47 +156,68 @@ def augment(x, key, flip: bool, shift: int):
     return x
 
 
-def _training_loss(model, params, others, x, y, mask):
-    """Masked mean cross-entropy in training mode, with the updated batch statistics."""
+def _training_loss(model, label_smoothing, params, others, x, y, weights):
+    """Weighted mean (smoothed) cross-entropy in training mode; also the logits and the
+    updated batch statistics."""
     variables = {"params": params, **others}
     if "batch_stats" in others:
         (logits, _), updates = model.apply(variables, x, train=True, mutable=["batch_stats"])
     else:
         (logits, _), updates = model.apply(variables, x, train=True), others
-    losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
-    return jnp.sum(losses * mask) / jnp.maximum(jnp.sum(mask), 1), updates
+    targets = optax.smooth_labels(jax.nn.one_hot(y, logits.shape[-1]), label_smoothing)
+    losses = optax.softmax_cross_entropy(logits, targets)
+    return jnp.sum(losses * weights) / jnp.maximum(jnp.sum(weights), 1), (logits, updates)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "optimizer", "flip", "shift"), donate_argnums=(2,))
-def train_step(model, optimizer, state: TrainState, x, y, rows, weights, key, *, flip: bool = False,
-               shift: int = 0) -> TrainState:
-    """One SGD step on the rows ``rows`` of the device arrays ``x``, ``y`` (loss weights ``weights``)."""
-    inputs = augment(x[rows], key, flip, shift) if (flip or shift) else x[rows]
-    params = state.variables["params"]
-    others = {k: v for k, v in state.variables.items() if k != "params"}
-    gradient_fn = jax.grad(functools.partial(_training_loss, model), has_aux=True)
-    grads, updates = gradient_fn(params, others, inputs, y[rows], weights)
-    changes, opt_state = optimizer.update(grads, state.opt_state, params)
-    return TrainState({"params": optax.apply_updates(params, changes), **updates}, opt_state)
-
-
-def train_epoch(model, optimizer, state: TrainState, x, y, indices, key, *, batch_size: int,
-                flip: bool = False, shift: int = 0) -> TrainState:
-    """One epoch over ``x[indices]`` in a random order; the last batch is padded and masked.
-
-    Steps are dispatched from Python rather than scanned: XLA on CPU runs convolutions
-    inside a loop body far slower than in a top-level computation.
-    """
+@functools.partial(jax.jit, static_argnames=("batch_size",))
+def plan_epoch(key, indices, batch_size: int) -> EpochPlan:
+    """A random order of ``indices`` in batches of ``batch_size``; the last batch is padded
+    with the first rows and masked out of the loss."""
     order_key, augment_key = jax.random.split(key)
     order = jax.random.permutation(order_key, indices)
     batches = -(-order.shape[0] // batch_size)
     padding = batches * batch_size - order.shape[0]
-    mask = jnp.concatenate([jnp.ones(order.shape[0]), jnp.zeros(padding)]).reshape(batches, batch_size)
-    order = jnp.concatenate([order, order[:padding]]).reshape(batches, batch_size)
-    keys = jax.random.split(augment_key, batches)
-    for b in range(batches):
-        state = train_step(model, optimizer, state, x, y, order[b], mask[b], keys[b], flip=flip, shift=shift)
-    return state
+    weights = jnp.concatenate([jnp.ones(order.shape[0]), jnp.zeros(padding)]).reshape(batches, batch_size)
+    rows = jnp.concatenate([order, order[:padding]]).reshape(batches, batch_size)
+    return EpochPlan(rows, weights, jax.random.split(augment_key, batches))
+
+
+@functools.partial(jax.jit, static_argnames=("model", "optimizer", "settings"), donate_argnums=(2, 6))
+def train_step(model, optimizer, state: TrainState, x, y, plan: EpochPlan, dynamics: Dynamics | None, batch,
+               *, settings: StepSettings = StepSettings()) -> tuple[TrainState, Dynamics | None]:
+    """One SGD step on mini-batch ``batch`` of ``plan`` over the device arrays ``x``, ``y``;
+    with ``settings.record``, the batch's correctness and true-class probabilities before the
+    update are written into ``dynamics``."""
+    rows, weights, key = plan.rows[batch], plan.weights[batch], plan.keys[batch]
+    inputs = augment(x[rows], key, settings.flip, settings.shift) if (settings.flip or settings.shift) else x[rows]
+    params = state.variables["params"]
+    others = {k: v for k, v in state.variables.items() if k != "params"}
+    gradient_fn = jax.grad(functools.partial(_training_loss, model, settings.label_smoothing), has_aux=True)
+    grads, (logits, updates) = gradient_fn(params, others, inputs, y[rows], weights)
+    changes, opt_state = optimizer.update(grads, state.opt_state, params)
+    if settings.record:
+        # Padding rows repeat real ones; they write out of bounds, where the write is dropped.
+        targets = jnp.where(weights > 0, rows, x.shape[0])
+        probabilities = jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
+        labels = y[rows]
+        dynamics = Dynamics(
+            dynamics.correct.at[targets].set(jnp.argmax(logits, axis=-1) == labels, mode="drop"),
+            dynamics.true_probability.at[targets].set(
+                jnp.take_along_axis(probabilities, labels[:, None], axis=-1)[:, 0], mode="drop"))
+    return TrainState({"params": optax.apply_updates(params, changes), **updates}, opt_state), dynamics
+
+
+def train_epoch(model, optimizer, state: TrainState, x, y, indices, key, *, batch_size: int,
+                settings: StepSettings = StepSettings(), dynamics: Dynamics | None = None):
+    """One epoch over ``x[indices]`` in a random order; returns the state and the dynamics.
+
+    Steps are dispatched from Python rather than scanned: XLA on CPU runs convolutions
+    inside a loop body far slower than in a top-level computation.
+    """
+    plan = plan_epoch(key, indices, batch_size)
+    for batch in range(plan.rows.shape[0]):
+        state, dynamics = train_step(model, optimizer, state, x, y, plan, dynamics, batch, settings=settings)
+    return state, dynamics
 
 
 @functools.partial(jax.jit, static_argnames=("model", "batch_size"))
@@ -159,12 +239,15 @@ def class_recalls(logits, y, num_classes: int) -> np.ndarray:
 
 
 def train(model, x, y, config: TrainConfig, key, *, indices=None,
-          on_epoch: Callable[[int, Any], Any] | None = None, progress: bool | None = None):
+          on_epoch: Callable[[int, Any, Dynamics | None], Any] | None = None, record_dynamics: bool = False,
+          progress: bool | None = None):
     """Train ``model`` on ``x[indices]`` (all of ``x`` by default) from a fresh initialisation.
 
-    ``x``, ``y`` are device arrays of the whole training set.  ``on_epoch(epoch, variables)``
-    runs after every epoch and its results are returned as a list, with the final variables.
-    The progress bar shows on a terminal unless ``progress`` says otherwise.
+    ``x``, ``y`` are device arrays of the whole training set.  ``on_epoch(epoch, variables,
+    dynamics)`` runs after every epoch and its results are returned as a list, with the final
+    variables; ``dynamics`` (:class:`Dynamics` over all of ``x``, current for the rows of
+    ``indices``) is recorded with ``record_dynamics`` and ``None`` otherwise.  The progress
+    bar shows on a terminal unless ``progress`` says otherwise.
     """
     indices = jnp.arange(x.shape[0]) if indices is None else jnp.asarray(indices)
     if indices.shape[0] == 0:
@@ -173,11 +256,14 @@ def train(model, x, y, config: TrainConfig, key, *, indices=None,
     optimizer = make_optimizer(config, steps_per_epoch)
     init_key, key = jax.random.split(key)
     state = init_state(model, x.shape[1:], init_key, optimizer)
+    settings = StepSettings(config.flip, config.shift, config.label_smoothing, record_dynamics)
+    dynamics = (Dynamics(jnp.zeros(x.shape[0], bool), jnp.zeros(x.shape[0], jnp.float32))
+                if record_dynamics else None)
     history = []
     show = sys.stderr.isatty() if progress is None else progress
     for epoch in tqdm(range(config.epochs), disable=not show, desc="epochs", leave=False):
-        state = train_epoch(model, optimizer, state, x, y, indices, jax.random.fold_in(key, epoch),
-                            batch_size=config.batch_size, flip=config.flip, shift=config.shift)
+        state, dynamics = train_epoch(model, optimizer, state, x, y, indices, jax.random.fold_in(key, epoch),
+                                      batch_size=config.batch_size, settings=settings, dynamics=dynamics)
         if on_epoch is not None:
-            history.append(on_epoch(epoch, state.variables))
+            history.append(on_epoch(epoch, state.variables, dynamics))
     return state.variables, history

@@ -250,18 +250,25 @@ def test_batch_norm_statistics_are_non_trivial_and_used(batch_norm_setup):
 # --------------------------------------------------------------------------- forgetting
 
 
-def reference_forgetting(correct: np.ndarray) -> np.ndarray:
+def official_forgetting(correct: np.ndarray) -> np.ndarray:
+    """The official code's streaming update (scorers/forgetting.py): previous accuracy starts
+    at 0, an event is a drop from 1 to 0, one observation per sample per epoch."""
+    previous = np.zeros(correct.shape[1])
+    scores = np.zeros(correct.shape[1])
+    for epoch in correct.astype(float):
+        scores += epoch < previous
+        previous = epoch
+    return scores
+
+
+def toneva_forgetting(correct: np.ndarray) -> np.ndarray:
     epochs, n = correct.shape
     scores = np.empty(n)
     for i in range(n):
         if not any(bool(correct[e, i]) for e in range(epochs)):
             scores[i] = epochs + 1
             continue
-        events = 0
-        for e in range(1, epochs):
-            if correct[e - 1, i] and not correct[e, i]:
-                events += 1
-        scores[i] = events
+        scores[i] = sum(1 for e in range(1, epochs) if correct[e - 1, i] and not correct[e, i])
     return scores
 
 
@@ -270,62 +277,81 @@ def test_forgetting_on_a_hand_made_history():
                         [0, 0, 1, 1, 1],
                         [1, 0, 0, 1, 0],
                         [0, 0, 0, 1, 1]], dtype=bool)
-    # sample 0: 1->0 twice; 1: never learned -> 5; 2: once; 3: never forgotten; 4: once
-    np.testing.assert_array_equal(forgetting_scores(correct), [2, 5, 1, 0, 1])
-    np.testing.assert_array_equal(forgetting_scores(correct), reference_forgetting(correct))
+    # sample 0: 1->0 twice; 1: never learned (official 0, Toneva 5); 2: once; 3: never forgotten; 4: once
+    np.testing.assert_array_equal(forgetting_scores(correct), [2, 0, 1, 0, 1])
+    np.testing.assert_array_equal(forgetting_scores(correct, convention="toneva"), [2, 5, 1, 0, 1])
+    np.testing.assert_array_equal(forgetting_scores(correct), official_forgetting(correct))
 
 
 def test_forgetting_with_one_epoch():
     correct = np.array([[True, False, True]])
-    np.testing.assert_array_equal(forgetting_scores(correct), [0, 2, 0])
+    np.testing.assert_array_equal(forgetting_scores(correct), [0, 0, 0])
+    np.testing.assert_array_equal(forgetting_scores(correct, convention="toneva"), [0, 2, 0])
+    with pytest.raises(ValueError, match="convention must be one of"):
+        forgetting_scores(correct, convention="he")
 
 
 @settings(max_examples=100, deadline=None)
 @given(hnp.arrays(bool, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12)))
-def test_forgetting_matches_a_loop_on_random_histories(correct):
-    actual = forgetting_scores(correct)
-    expected = reference_forgetting(correct)
-    assert actual.dtype == np.float64
-    np.testing.assert_array_equal(actual, expected)
-    # never-learned samples score more than any learned one can
+def test_forgetting_matches_both_references_on_random_histories(correct):
+    official = forgetting_scores(correct)
+    toneva = forgetting_scores(correct, convention="toneva")
+    assert official.dtype == toneva.dtype == np.float64
+    np.testing.assert_array_equal(official, official_forgetting(correct))
+    np.testing.assert_array_equal(toneva, toneva_forgetting(correct))
     learned = correct.any(axis=0)
+    assert np.all(official[~learned] == 0)  # pruned first under the official convention
     if learned.any() and (~learned).any():
-        assert actual[~learned].min() > actual[learned].max()
+        assert toneva[~learned].min() > toneva[learned].max()  # kept first under Toneva's
 
 
 # --------------------------------------------------------------------------- dynamic uncertainty
 
 
-def reference_dynamic_uncertainty(p: np.ndarray, window: int) -> np.ndarray:
+def official_dynamic_uncertainty(p: np.ndarray, window: int) -> np.ndarray:
+    """The official code's streaming update (scorers/dynamic_uncertainty.py), epoch by epoch:
+    at the start of epoch t >= J the std of the rows kept so far is added and the oldest row
+    dropped, then the epoch's row is appended; the sum is divided by (epochs - J)."""
+    rows = np.zeros((0, p.shape[1]))
+    total = np.zeros(p.shape[1])
+    for epoch, values in enumerate(p, start=1):
+        if epoch >= window:
+            total += np.std(rows, axis=0, ddof=1)
+            rows = rows[1:]
+        rows = np.vstack([rows, values])
+    return total / (p.shape[0] - window)
+
+
+def he_dynamic_uncertainty(p: np.ndarray, window: int) -> np.ndarray:
     epochs, n = p.shape
     w = min(window, epochs)
-    scores = np.empty(n)
-    for i in range(n):
-        stds = [np.std(p[s:s + w, i]) for s in range(epochs - w + 1)]
-        scores[i] = sum(stds) / len(stds)
-    return scores
+    return np.array([np.mean([np.std(p[s:s + w, i], ddof=1) for s in range(epochs - w + 1)]) for i in range(n)])
 
 
-@pytest.mark.parametrize("epochs, window", [(15, 10), (10, 10), (6, 10), (7, 3), (5, 1), (1, 10)])
-def test_dynamic_uncertainty_matches_a_loop_over_windows(epochs, window):
-    rng = np.random.default_rng(epochs * 100 + window)
-    p = rng.uniform(size=(epochs, 7))
+@pytest.mark.parametrize("epochs, window", [(15, 10), (11, 10), (30, 10), (7, 3), (6, 3)])
+def test_dynamic_uncertainty_ranks_as_the_official_streaming_code(epochs, window):
+    p = np.random.default_rng(epochs * 100 + window).uniform(size=(epochs, 7))
     actual = dynamic_uncertainty_scores(p, window=window)
-    assert actual.shape == (7,)
-    np.testing.assert_allclose(actual, reference_dynamic_uncertainty(p, window), rtol=1e-12, atol=1e-15)
-
-
-def test_dynamic_uncertainty_uses_the_population_std_when_training_is_short():
-    p = np.array([[0.0, 0.5], [1.0, 0.5]])  # two epochs, window 10 -> one window of two epochs
-    np.testing.assert_allclose(dynamic_uncertainty_scores(p, window=10), [0.5, 0.0])
+    # The official sum over epochs - J + 1 windows is divided by epochs - J, ours by the count.
+    windows = epochs - window + 1
+    np.testing.assert_allclose(actual * windows / (windows - 1), official_dynamic_uncertainty(p, window),
+                               rtol=1e-12, atol=1e-15)
 
 
 @settings(max_examples=50, deadline=None)
-@given(seed=st.integers(0, 10_000), epochs=st.integers(1, 14), n=st.integers(1, 6), window=st.integers(1, 12))
-def test_dynamic_uncertainty_matches_a_loop_on_random_histories(seed, epochs, n, window):
+@given(seed=st.integers(0, 10_000), epochs=st.integers(2, 14), n=st.integers(1, 6), window=st.integers(2, 12))
+def test_dynamic_uncertainty_he_matches_a_loop_over_windows(seed, epochs, n, window):
     p = np.random.default_rng(seed).uniform(size=(epochs, n))
-    np.testing.assert_allclose(dynamic_uncertainty_scores(p, window=window),
-                               reference_dynamic_uncertainty(p, window), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dynamic_uncertainty_scores(p, window=window, convention="he"),
+                               he_dynamic_uncertainty(p, window), rtol=1e-12, atol=1e-15)
+
+
+def test_dynamic_uncertainty_on_short_trainings_takes_the_longest_window():
+    p = np.array([[0.0, 0.5], [1.0, 0.5], [7.0, 7.0]])  # official: the last epoch is skipped
+    np.testing.assert_allclose(dynamic_uncertainty_scores(p), [np.sqrt(0.5), 0.0])
+    np.testing.assert_allclose(dynamic_uncertainty_scores(p[:2], convention="he"), [np.sqrt(0.5), 0.0])
+    with pytest.raises(ValueError, match="true_class_probabilities must span at least 3 epochs, got 2"):
+        dynamic_uncertainty_scores(p[:2])
 
 
 # --------------------------------------------------------------------------- coreset
@@ -345,6 +371,18 @@ def test_coreset_matches_brute_force_greedy_k_center(seed):
     np.testing.assert_array_equal(actual, expected)
     for k, n_k in enumerate(counts):  # every class gets the scores 1..n_k once each
         assert sorted(actual[y == k]) == list(range(1, n_k + 1))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_class_blind_coreset_is_one_brute_force_k_center_over_all_samples(seed):
+    rng = np.random.default_rng(seed)
+    y = shuffled_labels(rng, [7, 3, 11])
+    z = rng.standard_normal((y.size, 2)) + y[:, None]
+    scores = coreset_scores(z, y, within_classes=False)
+    np.testing.assert_array_equal(scores, y.size - reference_k_center_positions(z))
+    # its top-k is the official baseline's selection: the start point, then k - 1 farthest picks
+    for k in (1, 5, y.size):
+        assert set(np.argsort(-scores)[:k]) == set(np.flatnonzero(reference_k_center_positions(z) < k))
 
 
 def test_coreset_first_pick_is_nearest_the_mean_then_the_farthest_point():

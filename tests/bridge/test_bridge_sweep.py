@@ -112,33 +112,27 @@ def test_a_damaged_last_record_is_reported_and_rerun(finished, tiny_config, tmp_
     assert executor.tasks == 1 and _outcomes(resumed) == _outcomes(finished)
 
 
-def test_a_grown_grid_adds_adjusted_runs_and_extends_the_query_phase(finished, tmp_path, float32):
+def test_a_grown_grid_adds_runs_and_extends_the_query_phase(finished, tmp_path, float32):
     out = tmp_path / "grown"
     out.mkdir()
     for item in finished.directory.iterdir():
         if item.is_file():
             (out / item.name).write_bytes(item.read_bytes())
-    # A store written before query phases kept the validation log-probabilities.
-    before = {k: v for k, v in Store(out).load_arrays("query_seed0").items() if k != "log_probabilities"}
-    Store(out).save_arrays("query_seed0", **before)
+    before = Store(out).load_arrays("query_seed0")
     grown = _tiny_table()
     grown["methods"]["Random+adjusted"] = {"scorer": "random", "quoter": "adjusted"}
+    grown["methods"]["SSP"] = {"scorer": "ssp", "quoter": "class-blind"}
     executor = CountingExecutor()
     store = sweep.run_sweep(sweep.parse_config(grown), out, executor, progress=False)
-    assert executor.tasks == 1 + 2  # the seed's query phase again, then the two new runs only
-    assert {k: v for k, v in _outcomes(store).items() if "adjusted" not in k} == _outcomes(finished)
+    assert executor.tasks == 1 + 4  # the seed's query phase again, then the four new runs only
+    assert {k: v for k, v in _outcomes(store).items() if "adjusted" not in k and "SSP" not in k} == \
+        _outcomes(finished)
     after = store.load_arrays("query_seed0")
-    assert after["log_probabilities"].shape[1] == 10
+    assert after["log_probabilities_ssp"].shape[1] == 10 and after["score_ssp"].size == before["score_random"].size
     for name, array in before.items():
         np.testing.assert_array_equal(after[name], array)
     record = store.records["Random+adjusted/d=0.4/seed=0"]
     assert record["quoter"] == "adjusted" and record["kept"] == budget(record["training_size"], 0.4)
-
-
-def test_the_store_refuses_another_sweeps_settings(finished, tiny_config, float32):
-    other = sweep.parse_config({**_tiny_table(), "epochs": 2})
-    with pytest.raises(ValueError, match="holds a sweep with epochs = 1, not 2"):
-        sweep.run_sweep(other, finished.directory, progress=False)
 
 
 def _tiny_table():

@@ -1,9 +1,11 @@
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from gmm_theory.bridge import models
+from gmm_theory.bridge.recipes import recipe
 from gmm_theory.bridge.train import TrainConfig, augment, class_recalls, predict, pruned_epochs, train
 
 
@@ -84,7 +86,7 @@ def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
     x, y = toy
     model = models.SmallCNN(3, width=8)
     variables, history = train(model, x, y, TrainConfig(epochs=15, batch_size=16), jax.random.key(0),
-                               on_epoch=lambda epoch, v: epoch)
+                               on_epoch=lambda epoch, v, dynamics: epoch)
     assert history == list(range(15))
     assert class_recalls(predict(model, variables, x)[0], y, 3).min() > 0.9
     with pytest.raises(ValueError, match="indices must select at least one"):
@@ -106,12 +108,51 @@ def test_class_recalls_count_each_class():
     np.testing.assert_allclose(class_recalls(logits, [0, 1, 2, 0, 0, 2], 3), [2 / 3, 1.0, 0.5])
 
 
-def test_model_choice(float32):
-    assert isinstance(models.make_model("auto", 10, (8, 8, 1)), models.SmallCNN)
-    assert isinstance(models.make_model("auto", 10, (40, 1)), models.SmallCNN)
-    assert isinstance(models.make_model("auto", 10, (32, 32, 3)), models.ResNet18)
-    vgg = models.make_model("vgg16", 10, (32, 32, 3))
-    logits, embedding = vgg.apply(vgg.init(jax.random.key(0), jnp.ones((2, 32, 32, 3))), jnp.ones((2, 32, 32, 3)))
-    assert logits.shape == (2, 10) and embedding.shape == (2, 512)
+@pytest.mark.parametrize(("name", "embedding"), [("vgg16", 512), ("vgg19", 512), ("resnet18", 512),
+                                                 ("resnet50", 2048)])
+def test_paper_networks_on_small_inputs(float32, name, embedding):
+    model = models.make_model(name, 3, (32, 32, 3))
+    x = jax.random.normal(jax.random.key(0), (4, 32, 32, 3))
+    variables = model.init(jax.random.key(1), x)
+    logits, features = model.apply(variables, x)
+    assert logits.shape == (4, 3) and features.shape == (4, embedding)
+    _, updates = model.apply(variables, x, train=True, mutable=["batch_stats"])
+    changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), updates["batch_stats"], variables["batch_stats"])
+    assert all(jax.tree.leaves(changed))  # every batch norm layer sees the batch in training mode
+
+
+def test_layer_counts_of_the_paper_networks(float32):
+    def count(name, kind):
+        model = models.make_model(name, 10, (32, 32, 3))
+        params = model.init(jax.random.key(0), jnp.ones((1, 32, 32, 3)))["params"]
+        paths = ["/".join(str(p.key) for p in path) for path, _ in jax.tree_util.tree_leaves_with_path(params)]
+        return sum(path.endswith("kernel") and kind in path for path in paths)
+
+    assert count("vgg16", "Conv") == 13 and count("vgg19", "Conv") == 16
+    # ResNet-50: stem + 16 blocks x 3 convolutions + 4 projections = 53 convolutions
+    assert count("resnet50", "Conv") == 53 and count("resnet18", "Conv") == 1 + 16 + 3
+
+
+def test_max_pool_2_equals_flax_max_pool(float32):
+    for shape in [(2, 9, 7, 3), (2, 8, 8, 1), (3, 11, 2)]:
+        x = jax.random.normal(jax.random.key(0), shape)
+        window = (2,) * (len(shape) - 2)
+        np.testing.assert_array_equal(models.max_pool_2(x), nn.max_pool(x, window, strides=window))
+
+
+def test_model_choice_follows_the_papers_pairs(float32):
+    assert recipe("cifar10").model == "vgg16" and recipe("cifar100").model == "vgg19"
+    assert recipe("tinyimagenet").model == "resnet18" and recipe("fashion-mnist").model == "bn-cnn"
+    assert recipe("digits").model == recipe("mnist1d").model == "small-cnn"
+    assert recipe("npz:x.npz", input_shape=(32, 32, 3)).model == "resnet18"
+    assert recipe("npz:x.npz", input_shape=(28, 28, 1)).model == "small-cnn"
+    # a network keeps its official config on any dataset; augmentation stays the dataset's
+    on_fashion = recipe("fashion-mnist", "resnet18").training
+    assert (on_fashion.learning_rate, on_fashion.weight_decay, on_fashion.batch_size) == (0.2, 1e-4, 256)
+    assert on_fashion.milestones == (0.5, 0.75) and on_fashion.flip and on_fashion.shift == 2
+    assert recipe("cifar100").training.weight_decay == 5e-4 and recipe("cifar10").training.weight_decay == 1e-4
+    assert not recipe("cifar10").query_training.flip and recipe("cifar10").query_training.shift == 0
     with pytest.raises(ValueError, match="model must be 'auto' or one of"):
-        models.make_model("alexnet", 10, (32, 32, 3))
+        recipe("digits", "alexnet")
+    with pytest.raises(ValueError, match="model 'vgg16' needs images"):
+        models.make_model("vgg16", 10, (40, 1))

@@ -16,8 +16,12 @@ validation split and the standardisation), and :mod:`.dataset` holds the registr
 and ``load_dataset``.
 """
 
-from gmm_theory.bridge.datasets.builtin import DIGITS_TRAIN_PERCENT as DIGITS_TRAIN_PERCENT
-from gmm_theory.bridge.datasets.builtin import MNIST1D_DEFAULT_SEED as MNIST1D_DEFAULT_SEED
+from gmm_theory.bridge.datasets.builtin import (
+    DIGITS_TRAIN_PERCENT as DIGITS_TRAIN_PERCENT,
+)
+from gmm_theory.bridge.datasets.builtin import (
+    MNIST1D_DEFAULT_SEED as MNIST1D_DEFAULT_SEED,
+)
 from gmm_theory.bridge.datasets.builtin import read_digits as read_digits
 from gmm_theory.bridge.datasets.builtin import read_mnist1d as read_mnist1d
 from gmm_theory.bridge.datasets.cifar import CIFAR_SIDE as CIFAR_SIDE
@@ -33,7 +37,9 @@ from gmm_theory.bridge.datasets.dataset import data_dir as data_dir
 from gmm_theory.bridge.datasets.dataset import default_root as default_root
 from gmm_theory.bridge.datasets.dataset import load_dataset as load_dataset
 from gmm_theory.bridge.datasets.dataset import read_raw as read_raw
-from gmm_theory.bridge.datasets.idx import FASHION_MNIST_CLASSES as FASHION_MNIST_CLASSES
+from gmm_theory.bridge.datasets.idx import (
+    FASHION_MNIST_CLASSES as FASHION_MNIST_CLASSES,
+)
 from gmm_theory.bridge.datasets.idx import FASHION_MNIST_HINT as FASHION_MNIST_HINT
 from gmm_theory.bridge.datasets.idx import FASHION_MNIST_ROOT as FASHION_MNIST_ROOT
 from gmm_theory.bridge.datasets.idx import IDX_FILES as IDX_FILES
@@ -49,9 +55,15 @@ from gmm_theory.bridge.datasets.split import channel_stats as channel_stats
 from gmm_theory.bridge.datasets.split import head_per_class as head_per_class
 from gmm_theory.bridge.datasets.split import standardise as standardise
 from gmm_theory.bridge.datasets.split import validation_split as validation_split
-from gmm_theory.bridge.datasets.tinyimagenet import TINYIMAGENET_SIDE as TINYIMAGENET_SIDE
-from gmm_theory.bridge.datasets.tinyimagenet import TINYIMAGENET_SUFFIXES as TINYIMAGENET_SUFFIXES
-from gmm_theory.bridge.datasets.tinyimagenet import read_tinyimagenet as read_tinyimagenet
+from gmm_theory.bridge.datasets.tinyimagenet import (
+    TINYIMAGENET_SIDE as TINYIMAGENET_SIDE,
+)
+from gmm_theory.bridge.datasets.tinyimagenet import (
+    TINYIMAGENET_SUFFIXES as TINYIMAGENET_SUFFIXES,
+)
+from gmm_theory.bridge.datasets.tinyimagenet import (
+    read_tinyimagenet as read_tinyimagenet,
+)
 
 __all__ = [
     "CIFAR_SIDE", "DATASETS", "DATA_ENV", "DEFAULT_DATASET", "DEFAULT_DATA_DIR", "DIGITS_TRAIN_PERCENT",

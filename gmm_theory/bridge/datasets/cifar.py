@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gmm_theory.bridge.datasets.raw import RawData, _check_labels, _dataset_folder, _require_files, to_unit_float
+from gmm_theory.bridge.datasets.raw import (
+    RawData,
+    _check_labels,
+    _dataset_folder,
+    _require_files,
+    to_unit_float,
+)
 
 CIFAR_SIDE = 32
 

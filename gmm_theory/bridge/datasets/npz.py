@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gmm_theory.bridge.datasets.raw import RawData, _check_every_class, _check_labels, to_unit_float
+from gmm_theory.bridge.datasets.raw import (
+    RawData,
+    _check_every_class,
+    _check_labels,
+    to_unit_float,
+)
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 

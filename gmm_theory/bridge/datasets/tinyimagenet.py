@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gmm_theory.bridge.datasets.raw import RawData, _dataset_folder, _require_files, to_unit_float
+from gmm_theory.bridge.datasets.raw import (
+    RawData,
+    _dataset_folder,
+    _require_files,
+    to_unit_float,
+)
 
 TINYIMAGENET_SIDE = 64
 TINYIMAGENET_SUFFIXES = (".jpeg", ".jpg", ".png")
