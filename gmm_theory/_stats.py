@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from scipy.stats import t
 
 
 def mean_and_standard_error(values) -> tuple[np.ndarray, np.ndarray]:
@@ -29,3 +32,30 @@ def shrunk_covariance(samples, shrinkage: float) -> np.ndarray:
     centred = samples - samples.mean(axis=0)
     sample = centred.T @ centred / max(samples.shape[0] - 1, 1)
     return (1 - shrinkage) * sample + shrinkage * np.trace(sample) / dimension * np.eye(dimension)
+
+
+class Interval(NamedTuple):
+    """A mean over ``count`` values and its two-sided confidence interval [low, high]."""
+
+    mean: float
+    low: float
+    high: float
+    count: int
+
+    def excludes(self, value: float) -> bool:
+        return not self.low <= value <= self.high
+
+
+def t_interval(values, level: float = 0.95) -> Interval:
+    """The mean of ``values`` and its Student-t interval mean +- t_{(1 + level)/2, m - 1} s / sqrt(m),
+    s the sample standard deviation (ddof 1) of the m values; NaN bounds for m = 1."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or np.isnan(values).any():
+        raise ValueError(f"values must be a non-empty 1-d array without NaN, got {values!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    mean, count = float(values.mean()), values.size
+    if count == 1:
+        return Interval(mean, np.nan, np.nan, 1)
+    half = t.ppf((1 + level) / 2, count - 1) * values.std(ddof=1) / np.sqrt(count)
+    return Interval(mean, mean - half, mean + half, count)

@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from gmm_theory._checks import MissingExtra
 from gmm_theory.allocate import RULES, SEMANTICS
@@ -17,7 +18,6 @@ from gmm_theory.multiclass.allocators import CLASSIFIERS
 from gmm_theory.twoclass.learners import LEARNERS
 from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES
-
 
 # Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
 EXAMPLE_STORE = "gmm-theory-sweep"
@@ -287,6 +287,14 @@ def _report(args) -> dict:
     from gmm_theory.figures.empirical import write_report
 
     table, written = write_report(args.directory, args.out)
+    if args.study:
+        from gmm_theory.figures.study import study_report
+
+        text = study_report(args.directory, tuple(args.densities), predict=not args.no_predictions)
+        path = Path(args.directory) / "study.md"
+        path.write_text(text + "\n")
+        written.append(path)
+        table = f"{table}\n\n{text}"
     if not args.json:
         print(table)
     return {"written": [str(path) for path in written]}
@@ -416,6 +424,12 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", metavar="DIR", nargs="?", default=EXAMPLE_STORE,
                         help=f"a sweep's store (default: {EXAMPLE_STORE}, where a bare gmm-theory sweep writes)")
     report.add_argument("--out", metavar="FIGDIR", help="where the figures go (default: DIR/figures)")
+    report.add_argument("--study", action="store_true", help="also write DIR/study.md: Table 2 with 95 %% "
+                        "intervals, paired DRoP effects, the Gaussian model's predictions and the verdicts")
+    report.add_argument("--densities", type=float, nargs="+", default=[0.3, 0.5, 0.8],
+                        help="the table's densities (with --study)")
+    report.add_argument("--no-predictions", action="store_true",
+                        help="with --study, skip the Gaussian model (which trains one query model per seed)")
     report.set_defaults(run=_report)
 
     derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")

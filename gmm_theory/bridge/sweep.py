@@ -9,8 +9,9 @@ A sweep is a TOML file::
 
     [methods]                       # or: scorers = [...] and quoters = [...] (every pair)
     Random = { scorer = "random", quoter = "stratified" }
-    "Random+DRoP" = { scorer = "random", quoter = "drop" }
+    "Random+DRoP" = { scorer = "random", quoter = "drop", densities = [0.1, 0.5, 0.9] }
 
+(a method's own ``densities`` replace the sweep's for it)
 with the optional settings ``root``, ``model``, ``width``, ``query_inits``, ``rounds``,
 ``schedule``, ``step``, ``semantics`` and ``bf16`` of :class:`gmm_theory.bridge.pipeline.BridgeConfig`.
 Every run of a seed shares one full-data query phase (all the scorers it needs at once, and
@@ -52,9 +53,12 @@ EXECUTORS = ("local", "ray")
 
 @dataclasses.dataclass(frozen=True)
 class Method:
+    """A scorer + quoter pair; ``densities`` replaces the sweep's for this method."""
+
     name: str
     scorer: str
     quoter: str
+    densities: tuple[float, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +77,7 @@ class SweepConfig:
     def runs(self) -> list[tuple[str, Method, float, int]]:
         """(run_id, method, density, seed) for every run of the grid."""
         return [(f"{m.name}/d={d:g}/seed={s}", m, d, s) for s in self.seeds for m in self.methods
-                for d in self.densities]
+                for d in (m.densities or self.densities)]
 
 
 def _typed(key: str, value, kind):
@@ -85,11 +89,11 @@ def _typed(key: str, value, kind):
     return value
 
 
-def _nonempty_list(table: dict, key: str, kind) -> tuple:
-    values = table.get(key)
+def _nonempty_list(table: dict, key: str, kind, label: str | None = None) -> tuple:
+    values, label = table.get(key), label or key
     if not isinstance(values, list) or not values:
-        raise ValueError(f"{key} must be a non-empty list, got {values!r}")
-    return tuple(_typed(f"{key}[{i}]", value, kind) for i, value in enumerate(values))
+        raise ValueError(f"{label} must be a non-empty list, got {values!r}")
+    return tuple(_typed(f"{label}[{i}]", value, kind) for i, value in enumerate(values))
 
 
 def _methods(table: dict) -> tuple[Method, ...]:
@@ -103,14 +107,15 @@ def _methods(table: dict) -> tuple[Method, ...]:
         for name, entry in entries.items():
             if not isinstance(entry, dict):
                 raise ValueError(f"methods.{name} must be a table {{ scorer, quoter }}, got {entry!r}")
-            unknown = set(entry) - {"scorer", "quoter"}
+            unknown = set(entry) - {"scorer", "quoter", "densities"}
             if unknown:
                 raise ValueError(f"unknown key methods.{name}.{sorted(unknown)[0]}")
             missing = {"scorer", "quoter"} - set(entry)
             if missing:
                 raise ValueError(f"methods.{name}.{sorted(missing)[0]} is missing")
+            densities = _nonempty_list(entry, "densities", float, f"methods.{name}.densities") if "densities" in entry else None
             methods.append(Method(name, _typed(f"methods.{name}.scorer", entry["scorer"], str),
-                                  _typed(f"methods.{name}.quoter", entry["quoter"], str)))
+                                  _typed(f"methods.{name}.quoter", entry["quoter"], str), densities))
         return tuple(methods)
     scorers, quoters = _nonempty_list(table, "scorers", str), _nonempty_list(table, "quoters", str)
     return tuple(Method(f"{s}+{q}", s, q) for s in scorers for q in quoters)
@@ -125,7 +130,7 @@ def parse_config(table: dict) -> SweepConfig:
     config = SweepConfig(settings, _methods(table), _nonempty_list(table, "densities", float),
                          _nonempty_list(table, "seeds", int))
     for method in config.methods:
-        for density in config.densities:
+        for density in method.densities or config.densities:
             try:
                 config.bridge_config(method, density, config.seeds[0])
             except ValueError as error:

@@ -4,8 +4,8 @@ empirical) and a registry that draws any of them by name.
 Every figure function returns :class:`Drawn` (the Figure and the arrays it shows) and is the
 same on every run.  The names below are re-exported from their family modules, which are
 imported on first use, so the command line reads the registry without loading every family;
-the empirical figures live in :mod:`gmm_theory.figures.empirical` and need the ``bridge``
-extra.
+the empirical figures live in :mod:`gmm_theory.figures.empirical` and the study's report in
+:mod:`gmm_theory.figures.study`; both need the ``bridge`` extra.
 """
 
 import importlib

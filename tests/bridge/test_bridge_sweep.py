@@ -141,6 +141,13 @@ def _tiny_table():
     return tomllib.loads(TINY)
 
 
+def test_a_method_may_have_its_own_densities():
+    table = _tiny_table()
+    table["methods"]["Random"]["densities"] = [0.2, 0.9]
+    runs = [run_id for run_id, *_ in sweep.parse_config(table).runs()]
+    assert runs == ["Random/d=0.2/seed=0", "Random/d=0.9/seed=0", "EL2N+DRoP/d=0.4/seed=0", "EL2N+DRoP/d=1/seed=0"]
+
+
 def test_local_process_pool_returns_results_by_index():
     executor = sweep.LocalExecutor(2)
     assert dict(executor.map_unordered(pow, [(2, 3), (3, 2), (5, 1)])) == {0: 8, 1: 9, 2: 5}
@@ -173,6 +180,10 @@ def test_ray_executor_gives_the_same_records(finished, tiny_config, tmp_path, fl
     ({"methods": {"X": {"scorer": "random"}}}, "methods.X.quoter is missing"),
     ({"methods": {"X": {"scorer": "random", "quoter": "drop", "step": 1}}}, "unknown key methods.X.step"),
     ({"methods": {}}, "methods must be a non-empty table"),
+    ({"methods": {"X": {"scorer": "random", "quoter": "drop", "densities": []}}},
+     "methods.X.densities must be a non-empty list"),
+    ({"methods": {"X": {"scorer": "random", "quoter": "drop", "densities": [2.0]}}},
+     "methods.X at density 2.0: density must lie in"),
     ({"scorers": ["random"]}, "either methods or scorers and quoters"),
 ])
 def test_bad_configs_name_the_key(change, message):
