@@ -30,7 +30,13 @@ import numpy as np
 
 from gmm_theory.bridge.models import BatchNormCNN
 from gmm_theory.bridge.recipes import recipe
-from gmm_theory.bridge.train import StepSettings, init_state, make_optimizer, train_epoch
+from gmm_theory.bridge.train import (
+    StepSettings,
+    config_optimizer,
+    init_state,
+    learning_rates,
+    train_epoch,
+)
 
 
 def synthetic_images(count: int, shape=(28, 28, 1), seed: int = 0):
@@ -42,7 +48,8 @@ def synthetic_images(count: int, shape=(28, 28, 1), seed: int = 0):
 def jax_timer(x, y, config, width: int, steps: int):
     """A function that trains ``steps`` steps of the bridge's loop and returns the seconds taken."""
     model = BatchNormCNN(10, width=width)
-    optimizer = make_optimizer(config, steps)
+    optimizer = config_optimizer(config)
+    rates = learning_rates(config, steps)[0]
     state = init_state(model, x.shape[1:], jax.random.key(0), optimizer)
     x, y = jax.device_put(x), jax.device_put(y)
     indices = jnp.arange(steps * config.batch_size) % x.shape[0]
@@ -52,7 +59,7 @@ def jax_timer(x, y, config, width: int, steps: int):
     def run():
         nonlocal state
         start = time.perf_counter()
-        state, _ = train_epoch(model, optimizer, state, x, y, indices, jax.random.key(next(calls)),
+        state, _ = train_epoch(model, optimizer, state, x, y, indices, jax.random.key(next(calls)), rates,
                                batch_size=config.batch_size, settings=settings)
         jax.block_until_ready(state)
         return time.perf_counter() - start

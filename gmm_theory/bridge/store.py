@@ -5,7 +5,7 @@ flushed to disk before the run counts as done, so a sweep killed at any moment l
 worst one truncated last line.  Opening the store checks every line; a line that does not
 parse or whose checksum fails is reported, moved to ``records.rejected`` and not used, and
 its run is done again.  Query phases (recalls and scores per seed) and kept indices are
-stored beside the records as ``.npz`` files written atomically.
+stored beside the records as compressed ``.npz`` files written atomically.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class Store:
         path = self.directory / f"{name}.npz"
         path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as handle:
-            np.savez(handle, **arrays)
+            np.savez_compressed(handle, **arrays)
 
     def save_kept(self, name: str, kept, total: int) -> None:
         """Kept indices out of ``total`` training samples, as a packed bit mask."""

@@ -166,11 +166,13 @@ QUERY_ARRAYS = ("recalls", "score", "log_probabilities")
 
 
 def query_task(settings: dict, seed: int, keys: tuple[str, ...]) -> dict:
-    """The full-data query phase of one seed for all its score keys, as arrays named
-    ``recalls_KEY``, ``score_KEY`` and ``log_probabilities_KEY``."""
+    """The full-data query phase of one seed for all its score keys, as float32 arrays named
+    ``recalls_KEY``, ``score_KEY`` and ``log_probabilities_KEY``: single precision keeps the
+    stored phases small, and runs see the same numbers whether they read them from memory or
+    from the store."""
     config = BridgeConfig(**settings, seed=seed, progress=False)
     found = full_data_query(config, _dataset(config.dataset, config.root), keys)
-    return {f"{array}_{key}": values for key in keys
+    return {f"{array}_{key}": np.asarray(values, dtype=np.float32) for key in keys
             for array, values in zip(QUERY_ARRAYS, (found.recalls[key], found.scores[key], found.log_probabilities[key]))}
 
 

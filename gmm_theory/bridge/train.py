@@ -9,9 +9,11 @@ Optional label smoothing (Szegedy et al., 2016).  A pruned dataset of density d 
 E' = int((0.5 + 0.5 d) E / d) epochs (the DRoP paper's longer schedule), and milestones, being
 fractions, stretch with it.
 
-Every epoch is planned on the device (a random order, the last batch padded and masked, one
-augmentation key per step), and each step is one jitted call that gathers its mini-batch
-from the device arrays by index, so a new subset only changes the index array.  Optionally
+Every epoch is planned on the device in one call (a random order, the last batch padded and
+masked, one augmentation key and learning rate per step); each step takes its slice of the plan
+and runs one jitted call that gathers its mini-batch from the device arrays by index.  The
+learning rate comes with the batch rather than from a schedule inside the optimiser, so a new
+subset size or schedule changes only arrays: the step compiles once per network and optimiser.  Optionally
 the step also records, for every sample of the mini-batch, whether the train-mode forward
 pass before the update classified it correctly and its true-class probability: the training
 dynamics that Forgetting and Dynamic Uncertainty read, as the official code records them.
@@ -96,12 +98,23 @@ class Dynamics(NamedTuple):
     true_probability: jax.Array
 
 
-class EpochPlan(NamedTuple):
-    """Row indices (batches, B), loss weights (batches, B) and augmentation keys of an epoch."""
+class Batch(NamedTuple):
+    """Row indices (B,), loss weights (B,), the augmentation key and the learning rate of one step."""
 
     rows: jax.Array
     weights: jax.Array
-    keys: jax.Array
+    key: jax.Array
+    learning_rate: jax.Array
+
+
+class EpochPlan(NamedTuple):
+    """For each of an epoch's S steps: row indices (S, B), loss weights (S, B), the
+    augmentation key (S,) and the learning rate (S,)."""
+
+    rows: jax.Array
+    weights: jax.Array
+    key: jax.Array
+    learning_rate: jax.Array
 
 
 class StepSettings(NamedTuple):
@@ -122,13 +135,22 @@ def learning_rate_schedule(config: TrainConfig, total_steps: int) -> optax.Sched
     return optax.piecewise_constant_schedule(config.learning_rate, boundaries)
 
 
-@functools.lru_cache(maxsize=32)
-def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
-    """SGD with momentum, weight decay and the configured schedule; cached, so equal
-    settings share the compiled training step."""
+def learning_rates(config: TrainConfig, steps_per_epoch: int) -> jax.Array:
+    """The learning rate of every step, shape (epochs, steps_per_epoch)."""
     schedule = learning_rate_schedule(config, config.epochs * steps_per_epoch)
-    return optax.chain(optax.add_decayed_weights(config.weight_decay),
-                       optax.sgd(schedule, momentum=config.momentum, nesterov=config.nesterov))
+    return jax.vmap(schedule)(jnp.arange(config.epochs * steps_per_epoch)).reshape(config.epochs, steps_per_epoch)
+
+
+@functools.lru_cache(maxsize=32)
+def make_optimizer(weight_decay: float, momentum: float, nesterov: bool) -> optax.GradientTransformation:
+    """Weight decay and (Nesterov) momentum: ``optax.sgd`` without its final scaling by the
+    learning rate, which :func:`train_step` applies from the batch.  Cached, so equal settings
+    share the compiled training step."""
+    return optax.chain(optax.add_decayed_weights(weight_decay), optax.trace(decay=momentum, nesterov=nesterov))
+
+
+def config_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    return make_optimizer(config.weight_decay, config.momentum, config.nesterov)
 
 
 def init_state(model, input_shape, key, optimizer) -> TrainState:
@@ -170,31 +192,42 @@ def _training_loss(model, label_smoothing, params, others, x, y, weights):
 
 
 @functools.partial(jax.jit, static_argnames=("batch_size",))
-def plan_epoch(key, indices, batch_size: int) -> EpochPlan:
-    """A random order of ``indices`` in batches of ``batch_size``; the last batch is padded
-    with the first rows and masked out of the loss."""
+def plan_epoch(key, indices, rates, batch_size: int) -> EpochPlan:
+    """A random order of ``indices`` in batches of ``batch_size``, each step with its learning
+    rate from ``rates`` (S,), made in one call; every step's arrays have the same shape whatever
+    the subset, so the step compiles once.  The last batch is padded by repeating the order and
+    masked out of the loss."""
     order_key, augment_key = jax.random.split(key)
     order = jax.random.permutation(order_key, indices)
     batches = -(-order.shape[0] // batch_size)
-    padding = batches * batch_size - order.shape[0]
-    weights = jnp.concatenate([jnp.ones(order.shape[0]), jnp.zeros(padding)]).reshape(batches, batch_size)
-    rows = jnp.concatenate([order, order[:padding]]).reshape(batches, batch_size)
-    return EpochPlan(rows, weights, jax.random.split(augment_key, batches))
+    slots = jnp.arange(batches * batch_size)
+    weights = (slots < order.shape[0]).astype(jnp.float32).reshape(batches, batch_size)
+    rows = order[slots % order.shape[0]].reshape(batches, batch_size)
+    keys = jax.random.split(augment_key, batches)
+    return EpochPlan(rows, weights, keys, rates)
+
+
+@jax.jit
+def batch_of(plan: EpochPlan, step) -> Batch:
+    """Step ``step`` of ``plan``: one small call, so that the training step, whose arguments
+    then have the same shapes for every subset, compiles once."""
+    return Batch(*(field[step] for field in plan))
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer", "settings"), donate_argnums=(2, 6))
-def train_step(model, optimizer, state: TrainState, x, y, plan: EpochPlan, dynamics: Dynamics | None, batch,
+def train_step(model, optimizer, state: TrainState, x, y, batch: Batch, dynamics: Dynamics | None,
                *, settings: StepSettings = StepSettings()) -> tuple[TrainState, Dynamics | None]:
-    """One SGD step on mini-batch ``batch`` of ``plan`` over the device arrays ``x``, ``y``;
-    with ``settings.record``, the batch's correctness and true-class probabilities before the
+    """One SGD step on mini-batch ``batch`` of the device arrays ``x``, ``y``; with
+    ``settings.record``, the batch's correctness and true-class probabilities before the
     update are written into ``dynamics``."""
-    rows, weights, key = plan.rows[batch], plan.weights[batch], plan.keys[batch]
+    rows, weights, key, rate = batch
     inputs = augment(x[rows], key, settings.flip, settings.shift) if (settings.flip or settings.shift) else x[rows]
     params = state.variables["params"]
     others = {k: v for k, v in state.variables.items() if k != "params"}
     gradient_fn = jax.grad(functools.partial(_training_loss, model, settings.label_smoothing), has_aux=True)
     grads, (logits, updates) = gradient_fn(params, others, inputs, y[rows], weights)
     changes, opt_state = optimizer.update(grads, state.opt_state, params)
+    changes = jax.tree.map(lambda change: (-rate).astype(change.dtype) * change, changes)
     if settings.record:
         # Padding rows repeat real ones; they write out of bounds, where the write is dropped.
         targets = jnp.where(weights > 0, rows, x.shape[0])
@@ -207,16 +240,18 @@ def train_step(model, optimizer, state: TrainState, x, y, plan: EpochPlan, dynam
     return TrainState({"params": optax.apply_updates(params, changes), **updates}, opt_state), dynamics
 
 
-def train_epoch(model, optimizer, state: TrainState, x, y, indices, key, *, batch_size: int,
+def train_epoch(model, optimizer, state: TrainState, x, y, indices, key, rates, *, batch_size: int,
                 settings: StepSettings = StepSettings(), dynamics: Dynamics | None = None):
-    """One epoch over ``x[indices]`` in a random order; returns the state and the dynamics.
+    """One epoch over ``x[indices]`` in a random order at learning rates ``rates`` (steps,);
+    returns the state and the dynamics.
 
     Steps are dispatched from Python rather than scanned: XLA on CPU runs convolutions
     inside a loop body far slower than in a top-level computation.
     """
-    plan = plan_epoch(key, indices, batch_size)
-    for batch in range(plan.rows.shape[0]):
-        state, dynamics = train_step(model, optimizer, state, x, y, plan, dynamics, batch, settings=settings)
+    plan = plan_epoch(key, indices, rates, batch_size)
+    for step in range(plan.rows.shape[0]):
+        state, dynamics = train_step(model, optimizer, state, x, y, batch_of(plan, step), dynamics,
+                                     settings=settings)
     return state, dynamics
 
 
@@ -253,7 +288,8 @@ def train(model, x, y, config: TrainConfig, key, *, indices=None,
     if indices.shape[0] == 0:
         raise ValueError("indices must select at least one training sample")
     steps_per_epoch = -(-indices.shape[0] // config.batch_size)
-    optimizer = make_optimizer(config, steps_per_epoch)
+    optimizer = config_optimizer(config)
+    rates = learning_rates(config, steps_per_epoch)
     init_key, key = jax.random.split(key)
     state = init_state(model, x.shape[1:], init_key, optimizer)
     settings = StepSettings(config.flip, config.shift, config.label_smoothing, record_dynamics)
@@ -263,7 +299,8 @@ def train(model, x, y, config: TrainConfig, key, *, indices=None,
     show = sys.stderr.isatty() if progress is None else progress
     for epoch in tqdm(range(config.epochs), disable=not show, desc="epochs", leave=False):
         state, dynamics = train_epoch(model, optimizer, state, x, y, indices, jax.random.fold_in(key, epoch),
-                                      batch_size=config.batch_size, settings=settings, dynamics=dynamics)
+                                      rates[epoch], batch_size=config.batch_size, settings=settings,
+                                      dynamics=dynamics)
         if on_epoch is not None:
             history.append(on_epoch(epoch, state.variables, dynamics))
     return state.variables, history

@@ -3,13 +3,13 @@ checked against a direct computation, and the real Fashion-MNIST files when inst
 
 from __future__ import annotations
 
-import gzip
 import pickle
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_files import labels_with_every_class, write_idx
 
 from gmm_theory.bridge import datasets
 from gmm_theory.bridge.datasets import (
@@ -54,19 +54,6 @@ def assert_standardised(x: np.ndarray) -> None:
     axes = tuple(range(x.ndim - 1))
     np.testing.assert_allclose(x.astype(np.float64).mean(axis=axes), 0, atol=1e-4)
     np.testing.assert_allclose(x.astype(np.float64).std(axis=axes), 1, atol=1e-4)
-
-
-def write_idx(path: Path, array: np.ndarray, magic: bytes | None = None) -> None:
-    """An IDX file of uint8 ``array``, gzipped when the name ends in .gz."""
-    header = magic if magic is not None else bytes([0, 0, 0x08, array.ndim])
-    header += np.asarray(array.shape, dtype=">u4").tobytes()
-    payload = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    path.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
-
-
-def labels_with_every_class(count: int, rng: np.random.Generator, num_classes: int = 10) -> np.ndarray:
-    labels = np.concatenate([np.arange(num_classes), rng.integers(0, num_classes, count - num_classes)])
-    return rng.permutation(labels).astype(np.uint8)
 
 
 @pytest.fixture

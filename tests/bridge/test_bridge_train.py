@@ -2,11 +2,24 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from gmm_theory.bridge import models
 from gmm_theory.bridge.recipes import recipe
-from gmm_theory.bridge.train import TrainConfig, augment, class_recalls, predict, pruned_epochs, train
+from gmm_theory.bridge.train import (
+    TrainConfig,
+    augment,
+    class_recalls,
+    config_optimizer,
+    init_state,
+    learning_rate_schedule,
+    learning_rates,
+    predict,
+    pruned_epochs,
+    train,
+    train_epoch,
+)
 
 
 @pytest.fixture
@@ -82,6 +95,17 @@ def test_training_is_a_function_of_the_seed_and_of_the_kept_rows_only(toy):
     assert not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other)))
 
 
+def test_a_subset_smaller_than_half_a_batch_trains_on_its_rows_only(toy):
+    x, y = toy
+    model = models.SmallCNN(3, width=4)
+    config = TrainConfig(epochs=1, batch_size=16)
+    kept = np.array([3, 7, 11, 20, 41])
+    first, _ = train(model, x, y, config, jax.random.key(0), indices=kept)
+    again, _ = train(model, x.at[np.setdiff1d(np.arange(60), kept)].set(99.0), y, config, jax.random.key(0),
+                     indices=kept)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(first), jax.tree.leaves(again)))
+
+
 def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
     x, y = toy
     model = models.SmallCNN(3, width=8)
@@ -91,6 +115,34 @@ def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
     assert class_recalls(predict(model, variables, x)[0], y, 3).min() > 0.9
     with pytest.raises(ValueError, match="indices must select at least one"):
         train(model, x, y, TrainConfig(epochs=1), jax.random.key(0), indices=[])
+
+
+@pytest.mark.parametrize("schedule", ["one-cycle", "step"])
+def test_learning_rates_from_the_batch_equal_optax_sgd_with_the_schedule(toy, schedule):
+    x, y = toy
+    model = models.SmallCNN(3, width=4)
+    config = TrainConfig(epochs=4, batch_size=60, learning_rate=0.1, nesterov=True, schedule=schedule)
+    state = init_state(model, x.shape[1:], jax.random.key(0), config_optimizer(config))
+    params = jax.tree.map(jnp.copy, state.variables["params"])  # the training step donates its state
+    rates = learning_rates(config, 1)
+    for epoch in range(config.epochs):
+        state, _ = train_epoch(model, config_optimizer(config), state, x, y, jnp.arange(60), jax.random.key(epoch),
+                               rates[epoch], batch_size=60)
+
+    reference = optax.chain(optax.add_decayed_weights(config.weight_decay),
+                            optax.sgd(learning_rate_schedule(config, config.epochs), momentum=config.momentum,
+                                      nesterov=True))
+    opt_state = reference.init(params)
+
+    def loss(p):
+        logits, _ = model.apply({"params": p}, x, train=True)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    for _ in range(config.epochs):
+        updates, opt_state = reference.update(jax.grad(loss)(params), opt_state, params)
+        params = optax.apply_updates(params, updates)
+    for ours, theirs in zip(jax.tree.leaves(state.variables["params"]), jax.tree.leaves(params)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
 
 def test_predict_in_batches_equals_one_apply(toy):
