@@ -13,7 +13,7 @@ against PyTorch on the same device.
    ``OUT/study/study.md``.
 
     python benchmarks/gpu_study.py --root data/fashion-mnist --out "$OUT"   # sized for 8 minutes on one H200
-    python benchmarks/gpu_study.py --root DIR --out DIR2 --tiny              # a CPU smoke test
+    python benchmarks/gpu_study.py --root DIR --out DIR2 --tiny --model small-cnn   # a CPU smoke test
 
 The IDX files can travel with the working tree in an ignored folder (``data/``).
 """
@@ -30,8 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory.bridge.datasets.dataset import read_raw
-from gmm_theory.bridge.models import ResNet18
-from gmm_theory.bridge.recipes import OFFICIAL_TRAINING
+from gmm_theory.bridge.models import MODELS, make_model
+from gmm_theory.bridge.recipes import OFFICIAL_TRAINING, OWN_TRAINING
 from gmm_theory.bridge.sweep import parse_config, run_sweep
 from gmm_theory.bridge.train import (
     StepSettings,
@@ -67,10 +67,11 @@ def padded_fashion_mnist(root, out: Path, per_class: int | None = None) -> Path:
     return path
 
 
-def bridge_timer(x, y, batch_size: int, steps: int, bf16: bool):
-    """A function that runs ``steps`` steps of the bridge's ResNet-18 training, returning seconds."""
-    model = ResNet18(10, dtype=jnp.bfloat16 if bf16 else jnp.float32)
-    config = OFFICIAL_TRAINING["resnet18"]
+def bridge_timer(name: str, x, y, batch_size: int, steps: int, bf16: bool):
+    """A function that runs ``steps`` steps of the bridge's training of network ``name`` with
+    its own config, returning seconds."""
+    model = make_model(name, 10, x.shape[1:], bf16=bf16)
+    config = OFFICIAL_TRAINING.get(name) or OWN_TRAINING[name]
     optimizer = config_optimizer(config)
     rates = learning_rates(config, steps)[0]
     state = init_state(model, x.shape[1:], jax.random.key(0), optimizer)
@@ -140,14 +141,16 @@ def torch_timer(x, y, batch_size: int, steps: int, bf16: bool):
     return run
 
 
-def throughput(x, y, batch_size: int, steps: int, repeats: int) -> dict:
-    """Median images per second of both sides, interleaved, in float32 and bf16."""
+def throughput(model: str, x, y, batch_size: int, steps: int, repeats: int) -> dict:
+    """Median images per second of both sides (PyTorch for ResNet-18 only), interleaved, in
+    float32 and bf16."""
     report = {}
     for bf16 in (False, True):
         name = "bf16" if bf16 else "float32"
-        sides = {"bridge": bridge_timer(x, y, batch_size, steps, bf16)}
+        sides = {"bridge": bridge_timer(model, x, y, batch_size, steps, bf16)}
         try:
-            sides["torch"] = torch_timer(x, y, batch_size, steps, bf16)
+            if model == "resnet18":
+                sides["torch"] = torch_timer(x, y, batch_size, steps, bf16)
         except ImportError as error:
             print(f"PyTorch reference skipped: {error}", flush=True)
         seconds = {side: [] for side in sides}
@@ -168,6 +171,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, help="where the results go")
     parser.add_argument("--epochs", type=int, default=3, help="epochs E of the study (the CPU study's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--model", default="resnet18", choices=MODELS, help="the network (the PyTorch "
+                        "reference exists for resnet18)")
     parser.add_argument("--tiny", action="store_true", help="10 images per class, 1 epoch, 1 seed, 2 steps")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -179,10 +184,10 @@ def main(argv=None) -> None:
         x = (data["x_train"][:4096].astype(np.float32) / 255)[..., None]
         y = data["y_train"][:4096].astype(np.int32)
     batch, steps, repeats = (8, 2, 1) if args.tiny else (256, 100, 3)
-    report["throughput"] = {"batch_size": batch, "steps": steps, **throughput(x, y, batch, steps, repeats)}
+    report["throughput"] = {"batch_size": batch, "steps": steps, **throughput(args.model, x, y, batch, steps, repeats)}
     (out / "throughput.json").write_text(json.dumps(report, indent=2) + "\n")
     epochs, seeds = (1, args.seeds[:1]) if args.tiny else (args.epochs, args.seeds)
-    table = {"dataset": f"npz:{path.resolve()}", "model": "resnet18", "epochs": epochs, "bf16": not args.tiny,
+    table = {"dataset": f"npz:{path.resolve()}", "model": args.model, "epochs": epochs, "bf16": not args.tiny,
              "densities": [0.3, 0.5, 0.8], "seeds": seeds,
              "methods": {name: {"scorer": s, "quoter": q} for name, (s, q) in METHODS.items()}}
     store = run_sweep(parse_config(table), out / "study", progress=False)
