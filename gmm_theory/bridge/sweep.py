@@ -265,7 +265,9 @@ def _needed(keys: tuple[str, ...]) -> set[str]:
 
 
 def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | None = None) -> Store:
-    """Run every unfinished run of ``config`` into the store in ``directory``."""
+    """Run every unfinished run of ``config`` into the store in ``directory``, seed after seed:
+    the seed's full-data query phase (unless stored), then its runs, so that records come in
+    from the first seed on."""
     executor = executor or LocalExecutor()
     store = Store(directory)
     _check_same_settings(store, config)
@@ -274,29 +276,31 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     seeds = sorted({seed for _, _, _, seed in todo})
     keys = {seed: tuple(sorted({_score_key(m) for _, m, _, s in todo if s == seed})) for seed in seeds}
     saved = {seed: store.load_arrays(f"query_seed{seed}") or {} for seed in seeds}
-    queries = {seed: saved[seed] for seed in seeds if _needed(keys[seed]) <= set(saved[seed])}
-    missing = [seed for seed in seeds if seed not in queries]
+    missing = [seed for seed in seeds if not _needed(keys[seed]) <= set(saved[seed])]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(missing) + len(todo), disable=not show, desc="sweep", unit="task")
+    left = len(todo)
 
-    def show_runs(left: int) -> None:
+    def show_runs() -> None:
         bar.set_postfix(finished=len(store.records), running=min(executor.parallelism, left), left=left)
 
-    show_runs(len(todo))
-    for index, arrays in executor.map_unordered(query_task, [(config.settings, s, keys[s]) for s in missing]):
-        # A query phase is a function of the seed: arrays saved by earlier runs stay valid.
-        queries[missing[index]] = {**saved[missing[index]], **arrays}
-        store.save_arrays(f"query_seed{missing[index]}", **queries[missing[index]])
-        bar.update()
-    calls = [(config.bridge_config(m, d, s), queries[s]) for _, m, d, s in todo]
-    left = len(todo)
-    for index, (result, kept) in executor.map_unordered(run_task, calls):
-        run_id, method, density, seed = todo[index]
-        store.save_kept(_kept_name(method, density, seed), kept, result["training_size"])
-        store.append({"run_id": run_id, "method": method.name, **result})
-        left -= 1
-        bar.update()
-        show_runs(left)
+    show_runs()
+    for seed in seeds:
+        query = saved[seed]
+        if seed in missing:
+            for _, arrays in executor.map_unordered(query_task, [(config.settings, seed, keys[seed])]):
+                # A query phase is a function of the seed: arrays saved by earlier runs stay valid.
+                query = {**saved[seed], **arrays}
+                store.save_arrays(f"query_seed{seed}", **query)
+                bar.update()
+        runs = [run_ for run_ in todo if run_[3] == seed]
+        calls = [(config.bridge_config(m, d, s), query) for _, m, d, s in runs]
+        for index, (result, kept) in executor.map_unordered(run_task, calls):
+            run_id, method, density, _ = runs[index]
+            store.save_kept(_kept_name(method, density, seed), kept, result["training_size"])
+            store.append({"run_id": run_id, "method": method.name, **result})
+            left -= 1
+            bar.update()
+            show_runs()
     bar.close()
     return store
-

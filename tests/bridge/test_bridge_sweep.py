@@ -91,6 +91,30 @@ def test_a_sweep_killed_part_way_resumes_to_the_same_records(finished, tiny_conf
     assert len(records.read_text().splitlines()) == 4
 
 
+class OrderExecutor(sweep.LocalExecutor):
+    """Records, task by task, what ran: ("query", seed) or ("run", seed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.order = []
+
+    def map_unordered(self, function, calls):
+        for arguments in calls:
+            is_query = function is sweep.query_task
+            self.order.append(("query", arguments[1]) if is_query else ("run", arguments[0].seed))
+        return super().map_unordered(function, calls)
+
+
+def test_each_seed_runs_as_soon_as_its_query_phase_is_stored(tmp_path, float32):
+    table = _tiny_table()
+    table["seeds"] = [0, 1]
+    table["densities"] = [0.4]
+    executor = OrderExecutor()
+    store = sweep.run_sweep(sweep.parse_config(table), tmp_path / "ordered", executor, progress=False)
+    assert executor.order == [("query", 0), ("run", 0), ("run", 0), ("query", 1), ("run", 1), ("run", 1)]
+    assert len(store.records) == 4
+
+
 @pytest.mark.parametrize("damage", ["truncate", "tamper"])
 def test_a_damaged_last_record_is_reported_and_rerun(finished, tiny_config, tmp_path, damage, float32):
     out = tmp_path / "damaged"
