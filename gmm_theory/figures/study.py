@@ -127,7 +127,8 @@ def verdicts(records, densities) -> list[dict]:
     found = [
         {"claim": f"worst-class gain of about +{CLAIMED_WORST_GAIN} points at high pruning ratios (d = {low:g})",
          "measured": _signed(worst), "verdict": _above(worst, 0.0),
-         "note": f"+{CLAIMED_WORST_GAIN} {'inside' if not worst.excludes(CLAIMED_WORST_GAIN) else 'outside'} "
+         "note": "no interval: fewer than 2 seeds" if np.isnan(worst.low) else
+                 f"+{CLAIMED_WORST_GAIN} {'inside' if not worst.excludes(CLAIMED_WORST_GAIN) else 'outside'} "
                  "the interval"},
     ]
     cost_verdict = _above(Interval(-cost.mean, -cost.high, -cost.low, cost.count), -CLAIMED_AVERAGE_COST)
