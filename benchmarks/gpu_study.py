@@ -21,26 +21,20 @@ The IDX files can travel with the working tree in an ignored folder (``data/``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gmm_theory.bridge.datasets.dataset import read_raw
 from gmm_theory.bridge.models import MODELS, make_model
 from gmm_theory.bridge.recipes import OFFICIAL_TRAINING, OWN_TRAINING
 from gmm_theory.bridge.sweep import parse_config, run_sweep
-from gmm_theory.bridge.train import (
-    StepSettings,
-    config_optimizer,
-    init_state,
-    learning_rates,
-    train_epoch,
-)
 from gmm_theory.figures.study import study_report
+from training_bench import bridge_timer
 
 METHODS = {"Random": ("random", "stratified"), "Random+DRoP": ("random", "drop"),
            "EL2N": ("el2n", "class-blind"), "EL2N+DRoP": ("el2n", "drop")}
@@ -65,30 +59,6 @@ def padded_fashion_mnist(root, out: Path, per_class: int | None = None) -> Path:
     np.savez(path, x_train=pad(x_train), y_train=y_train, x_test=pad(x_test), y_test=y_test,
              class_names=np.array(raw.class_names))
     return path
-
-
-def bridge_timer(name: str, x, y, batch_size: int, steps: int, bf16: bool):
-    """A function that runs ``steps`` steps of the bridge's training of network ``name`` with
-    its own config, returning seconds."""
-    model = make_model(name, 10, x.shape[1:], bf16=bf16)
-    config = OFFICIAL_TRAINING.get(name) or OWN_TRAINING[name]
-    optimizer = config_optimizer(config)
-    rates = learning_rates(config, steps)[0]
-    state = init_state(model, x.shape[1:], jax.random.key(0), optimizer)
-    x, y = jax.device_put(x), jax.device_put(y)
-    indices = jnp.arange(steps * batch_size) % x.shape[0]
-    settings, calls = StepSettings(flip=True, shift=4), iter(range(10**6))
-
-    def run():
-        nonlocal state
-        start = time.perf_counter()
-        state, _ = train_epoch(model, optimizer, state, x, y, indices, jax.random.key(next(calls)), rates,
-                               batch_size=batch_size, settings=settings)
-        jax.block_until_ready(state)
-        return time.perf_counter() - start
-
-    run()
-    return run
 
 
 def torch_timer(x, y, batch_size: int, steps: int, bf16: bool):
@@ -147,12 +117,15 @@ def throughput(model: str, x, y, batch_size: int, steps: int, repeats: int) -> d
     report = {}
     for bf16 in (False, True):
         name = "bf16" if bf16 else "float32"
-        sides = {"bridge": bridge_timer(model, x, y, batch_size, steps, bf16)}
-        try:
-            if model == "resnet18":
+        config = dataclasses.replace(OFFICIAL_TRAINING.get(model) or OWN_TRAINING[model], batch_size=batch_size,
+                                     flip=True, shift=4)
+        network = make_model(model, 10, x.shape[1:], bf16=bf16)
+        sides = {"bridge": bridge_timer(network, config, x, y, steps)}
+        if model == "resnet18":
+            try:
                 sides["torch"] = torch_timer(x, y, batch_size, steps, bf16)
-        except ImportError as error:
-            print(f"PyTorch reference skipped: {error}", flush=True)
+            except ImportError as error:
+                print(f"PyTorch reference skipped: {error}", flush=True)
         seconds = {side: [] for side in sides}
         for _ in range(repeats):
             for side, run in sides.items():

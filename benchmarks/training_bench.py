@@ -30,13 +30,7 @@ import numpy as np
 
 from gmm_theory.bridge.models import BatchNormCNN
 from gmm_theory.bridge.recipes import recipe
-from gmm_theory.bridge.train import (
-    StepSettings,
-    config_optimizer,
-    init_state,
-    learning_rates,
-    train_epoch,
-)
+from gmm_theory.bridge.train import StepSettings, init_state, learning_rates, make_optimizer, train_epoch
 
 
 def synthetic_images(count: int, shape=(28, 28, 1), seed: int = 0):
@@ -45,10 +39,11 @@ def synthetic_images(count: int, shape=(28, 28, 1), seed: int = 0):
     return rng.normal(size=(count, *shape)).astype(np.float32), rng.integers(0, 10, count).astype(np.int32)
 
 
-def jax_timer(x, y, config, width: int, steps: int):
-    """A function that trains ``steps`` steps of the bridge's loop and returns the seconds taken."""
-    model = BatchNormCNN(10, width=width)
-    optimizer = config_optimizer(config)
+def bridge_timer(model, config, x, y, steps: int):
+    """A function that trains ``model`` for ``steps`` steps of the bridge's own loop (the
+    optimiser, batch size, augmentation and label smoothing of ``config``) and returns the
+    seconds taken; compiled before it is returned."""
+    optimizer = make_optimizer(config)
     rates = learning_rates(config, steps)[0]
     state = init_state(model, x.shape[1:], jax.random.key(0), optimizer)
     x, y = jax.device_put(x), jax.device_put(y)
@@ -129,7 +124,7 @@ def main(argv=None):
     config, width = base.training, base.width or 16
     x, y = synthetic_images(max(steps * config.batch_size, 1024))
     threads = os.cpu_count() or 1
-    sides = {"jax": jax_timer(x, y, config, width, steps)}
+    sides = {"jax": bridge_timer(BatchNormCNN(10, width=width), config, x, y, steps)}
     try:
         sides["torch"] = torch_timer(x, y, config, width, steps, threads)
     except ModuleNotFoundError:

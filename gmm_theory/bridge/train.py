@@ -13,8 +13,8 @@ Every epoch is planned on the device in one call (a random order, the last batch
 masked, one augmentation key and learning rate per step); each step takes its slice of the plan
 and runs one jitted call that gathers its mini-batch from the device arrays by index.  The
 learning rate comes with the batch rather than from a schedule inside the optimiser, so a new
-subset size or schedule changes only arrays: the step compiles once per network and optimiser.  Optionally
-the step also records, for every sample of the mini-batch, whether the train-mode forward
+subset size or schedule changes only arrays: the step compiles once per network and optimiser.
+Optionally the step also records, for every sample of the mini-batch, whether the train-mode forward
 pass before the update classified it correctly and its true-class probability: the training
 dynamics that Forgetting and Dynamic Uncertainty read, as the official code records them.
 Every step is a function of the seed: same seed, same model.
@@ -142,15 +142,15 @@ def learning_rates(config: TrainConfig, steps_per_epoch: int) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=32)
-def make_optimizer(weight_decay: float, momentum: float, nesterov: bool) -> optax.GradientTransformation:
-    """Weight decay and (Nesterov) momentum: ``optax.sgd`` without its final scaling by the
-    learning rate, which :func:`train_step` applies from the batch.  Cached, so equal settings
-    share the compiled training step."""
+def _momentum(weight_decay: float, momentum: float, nesterov: bool) -> optax.GradientTransformation:
     return optax.chain(optax.add_decayed_weights(weight_decay), optax.trace(decay=momentum, nesterov=nesterov))
 
 
-def config_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    return make_optimizer(config.weight_decay, config.momentum, config.nesterov)
+def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    """Weight decay and (Nesterov) momentum: ``optax.sgd`` without its final scaling by the
+    learning rate, which :func:`train_step` applies from the batch.  Cached on the three
+    settings alone, so configs that differ in epochs or schedule share the compiled step."""
+    return _momentum(config.weight_decay, config.momentum, config.nesterov)
 
 
 def init_state(model, input_shape, key, optimizer) -> TrainState:
@@ -288,7 +288,7 @@ def train(model, x, y, config: TrainConfig, key, *, indices=None,
     if indices.shape[0] == 0:
         raise ValueError("indices must select at least one training sample")
     steps_per_epoch = -(-indices.shape[0] // config.batch_size)
-    optimizer = config_optimizer(config)
+    optimizer = make_optimizer(config)
     rates = learning_rates(config, steps_per_epoch)
     init_key, key = jax.random.split(key)
     state = init_state(model, x.shape[1:], init_key, optimizer)

@@ -11,10 +11,10 @@ from gmm_theory.bridge.train import (
     TrainConfig,
     augment,
     class_recalls,
-    config_optimizer,
     init_state,
     learning_rate_schedule,
     learning_rates,
+    make_optimizer,
     predict,
     pruned_epochs,
     train,
@@ -122,11 +122,11 @@ def test_learning_rates_from_the_batch_equal_optax_sgd_with_the_schedule(toy, sc
     x, y = toy
     model = models.SmallCNN(3, width=4)
     config = TrainConfig(epochs=4, batch_size=60, learning_rate=0.1, nesterov=True, schedule=schedule)
-    state = init_state(model, x.shape[1:], jax.random.key(0), config_optimizer(config))
+    state = init_state(model, x.shape[1:], jax.random.key(0), make_optimizer(config))
     params = jax.tree.map(jnp.copy, state.variables["params"])  # the training step donates its state
     rates = learning_rates(config, 1)
     for epoch in range(config.epochs):
-        state, _ = train_epoch(model, config_optimizer(config), state, x, y, jnp.arange(60), jax.random.key(epoch),
+        state, _ = train_epoch(model, make_optimizer(config), state, x, y, jnp.arange(60), jax.random.key(epoch),
                                rates[epoch], batch_size=60)
 
     reference = optax.chain(optax.add_decayed_weights(config.weight_decay),

@@ -16,7 +16,8 @@ def _load_script():
     return module
 
 
-def test_the_gpu_study_runs_on_the_cpu_at_a_tiny_size(tmp_path):
+def test_the_gpu_study_runs_on_the_cpu_at_a_tiny_size(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # the script imports its sibling training_bench
     root = tmp_path / "fashion-mnist"
     root.mkdir()
     rng = np.random.default_rng(0)
