@@ -1,9 +1,9 @@
 """Training throughput of the bridge's own loop against PyTorch, same network, same machine.
 
 The network is the Fashion-MNIST recipe's (``gmm_theory.bridge.models.BatchNormCNN``): two
-3x3 conv layers with batch norm, ReLU and 2x max-pooling, the flattened map into a 256-unit
-layer and a linear head.  PyTorch runs the same layers (``torch.nn``,
-batch-norm momentum 0.1 = 1 - flax's 0.9, eps 1e-5) with the same optimiser (SGD, Nesterov
+3x3 conv layers, each followed by 2x max-pooling, batch norm and ReLU, the flattened map into
+a 256-unit layer and a linear head.  PyTorch runs the same layers (``torch.nn``, batch-norm
+momentum 0.1 = 1 - flax's 0.9, eps 1e-5) with the same optimiser (SGD, Nesterov
 momentum 0.9, weight decay), the same smoothed cross-entropy, the same batch size and the same
 on-the-fly flip and shift augmentation, on the same number of CPU threads.  Both read
 mini-batches by index from tensors already in memory.
@@ -72,8 +72,8 @@ def torch_timer(x, y, config, width: int, steps: int, threads: int):
     nn = torch.nn
     layers, channels = [], 1
     for features in (width, 2 * width):
-        layers += [nn.Conv2d(channels, features, 3, padding=1, bias=False), nn.BatchNorm2d(features), nn.ReLU(),
-                   nn.MaxPool2d(2)]
+        layers += [nn.Conv2d(channels, features, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(features),
+                   nn.ReLU()]
         channels = features
     side = x.shape[1] // 4
     layers += [nn.Flatten(), nn.Linear(channels * side * side, 256), nn.ReLU(), nn.Linear(256, 10)]

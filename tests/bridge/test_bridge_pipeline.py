@@ -19,12 +19,6 @@ def digits():
     return datasets.load_dataset("digits")
 
 
-@pytest.fixture
-def float32():
-    with jax.enable_x64(False):
-        yield
-
-
 def _run(digits, **options):
     return run(BridgeConfig(epochs=1, progress=False, **options), digits)
 

@@ -27,12 +27,6 @@ Random = { scorer = "random", quoter = "stratified" }
 """
 
 
-@pytest.fixture
-def float32():
-    with jax.enable_x64(False):
-        yield
-
-
 def _outcomes(store: Store) -> dict:
     """Records without their timing and checksum: what must not depend on how the sweep ran."""
     return {run_id: {k: v for k, v in record.items() if k not in ("seconds", "sha256")}

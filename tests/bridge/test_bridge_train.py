@@ -1,4 +1,3 @@
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,13 +19,6 @@ from gmm_theory.bridge.train import (
     train,
     train_epoch,
 )
-
-
-@pytest.fixture
-def float32():
-    """CNN training runs in float32 (the suite's default fixture enables x64)."""
-    with jax.enable_x64(False):
-        yield
 
 
 def test_pruned_epochs_is_the_papers_longer_schedule():
@@ -183,13 +175,6 @@ def test_layer_counts_of_the_paper_networks(float32):
     assert count("vgg16", "Conv") == 13 and count("vgg19", "Conv") == 16
     # ResNet-50: stem + 16 blocks x 3 convolutions + 4 projections = 53 convolutions
     assert count("resnet50", "Conv") == 53 and count("resnet18", "Conv") == 1 + 16 + 3
-
-
-def test_max_pool_2_equals_flax_max_pool(float32):
-    for shape in [(2, 9, 7, 3), (2, 8, 8, 1), (3, 11, 2)]:
-        x = jax.random.normal(jax.random.key(0), shape)
-        window = (2,) * (len(shape) - 2)
-        np.testing.assert_array_equal(models.max_pool_2(x), nn.max_pool(x, window, strides=window))
 
 
 def test_model_choice_follows_the_papers_pairs(float32):
