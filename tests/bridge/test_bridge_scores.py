@@ -24,6 +24,7 @@ from gmm_theory.bridge.scores import (
     forgetting_scores,
     gmm_uncertainty_scores,
     grand_scores,
+    k_center_order,
     ssp_scores,
 )
 
@@ -383,6 +384,31 @@ def test_class_blind_coreset_is_one_brute_force_k_center_over_all_samples(seed):
     # its top-k is the official baseline's selection: the start point, then k - 1 farthest picks
     for k in (1, 5, y.size):
         assert set(np.argsort(-scores)[:k]) == set(np.flatnonzero(reference_k_center_positions(z) < k))
+
+
+def loop_k_center_positions(points: np.ndarray) -> np.ndarray:
+    """Greedy k-center by the plain loop: every pick updates every point's distance."""
+    n = points.shape[0]
+    positions = np.full(n, -1)
+    nearest = np.full(n, np.inf)
+    current = int(np.argmin(np.linalg.norm(points - points.mean(axis=0), axis=1)))
+    for step in range(n):
+        positions[current] = step
+        nearest = np.minimum(nearest, np.linalg.norm(points - points[current], axis=1))
+        current = int(np.argmax(np.where(positions < 0, nearest, -1.0)))
+    return positions
+
+
+@pytest.mark.parametrize(("batch", "candidates", "pool_size"), [(16, 8, 32), (5, 3, 400), (256, 64, 2048)])
+def test_lazy_k_center_equals_the_plain_loop(batch, candidates, pool_size):
+    """Small batches, candidate sets and pools take every branch: refined picks, pools drawn
+    again, pending centres applied early; duplicated points make ties, broken by index."""
+    rng = np.random.default_rng(5)
+    centres = 4 * rng.standard_normal((6, 5))
+    points = centres[rng.integers(0, 6, 300)] + rng.standard_normal((300, 5))
+    points = np.concatenate([points, points[:20]])
+    np.testing.assert_array_equal(k_center_order(points, batch=batch, candidates=candidates, pool_size=pool_size),
+                                  loop_k_center_positions(points))
 
 
 def test_coreset_first_pick_is_nearest_the_mean_then_the_farthest_point():
