@@ -24,9 +24,11 @@ f_c = y_c (t*_c - u_c) / (sigma_c^2 V) (the score function of the channel), the 
     0 = sum_c phi_c E f_c                       (stationarity in b),
 
 the expectations over xi by Gauss-Hermite quadrature (for the hinge loss, whose t* is
-piecewise linear in xi, in closed form).  They are iterated with damping (the b
-equation by a Newton step per iteration), then solved by Newton's method from the point of
-smallest residual that the iteration reached.
+piecewise linear in xi, in closed form).  They are iterated with an adaptive damping and
+Anderson acceleration (the b equation by a Newton step per iteration), then solved by
+Newton's method from the point of smallest residual that the iteration reached; where that
+fails, by continuation in the ridge, from lam + 10 (a contraction) down to lam.  The
+residual is measured in the units the errors see (:func:`_residual`).
 Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
 alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
 keeps the priors phi.
@@ -193,22 +195,100 @@ def _check(alpha, lam, r, stds, priors, densities, loss) -> None:
         raise ValueError(f"densities must lie in (0, 1], got {densities.tolist()}")
 
 
-def _newton(residual_fn, state, steps: int):
-    """Newton's method on residual_fn(v) = 0 with backtracking (the step of the largest
-    1 / 2^j, j = 0..10, that lowers max |residual|; none when nothing does)."""
+def _newton(update, state, steps: int, tolerance):
+    """Newton's method on update(v) - v = 0 in the coordinates (m, log q, log V, b), which keep
+    q and V positive, with backtracking: the step of the largest 1 / 2^j, j = 0..10, that
+    lowers the residual (:func:`_residual`).  Stops at ``tolerance``, after ``steps`` steps or
+    when no step lowers the residual."""
     fractions = 0.5 ** jnp.arange(11.0)
+    positive = jnp.asarray([False, True, True, False])
 
-    def body(v, _):
-        value = residual_fn(v)
-        direction = jnp.linalg.solve(jax.jacfwd(residual_fn)(v), -value)
-        candidates = v + fractions[:, None] * direction
-        norms = jax.vmap(lambda c: jnp.max(jnp.abs(residual_fn(c))))(candidates)
-        norms = jnp.where(jnp.isfinite(norms), norms, jnp.inf)
+    def point(u):
+        return jnp.where(positive, jnp.exp(u), u)
+
+    def equations(u):
+        return update(point(u)) - point(u)
+
+    def body(carry):
+        u, residual, _, step = carry
+        direction = jnp.linalg.solve(jax.jacfwd(equations)(u), -equations(u))
+        candidates = u + fractions[:, None] * direction
+        norms = jax.vmap(lambda c: _residual(point(c), update(point(c))))(candidates)
         best = jnp.argmin(norms)
-        return jnp.where(norms[best] < jnp.max(jnp.abs(value)), candidates[best], v), None
+        better = norms[best] < residual
+        return (jnp.where(better, candidates[best], u), jnp.where(better, norms[best], residual), better, step + 1)
 
-    state, _ = jax.lax.scan(body, state, None, length=steps)
-    return state
+    def running(carry):
+        _, residual, improving, step = carry
+        return (residual > tolerance) & improving & (step < steps)
+
+    residual = _residual(state, update(state))
+    u, _, _, _ = jax.lax.while_loop(running, body, (jnp.where(positive, jnp.log(state), state), residual, True, 0))
+    return point(u)
+
+
+def _residual(vector, image):
+    """The residual of update(v) = v in the units the errors see: |dm| and |db| relative to
+    sqrt(q) (errors depend on (m +- b) / sqrt(q)), |dq| relative to q and |dV| to V; infinite
+    outside the domain q, V > 0 or where the image is not finite.  (An absolute residual would
+    pass the near-degenerate points w -> 0 that the iteration can creep towards.)"""
+    m, q, variance, bias = vector
+    scale = jnp.stack([jnp.sqrt(q), q, variance, jnp.sqrt(q)])
+    valid = (q > 0) & (variance > 0) & jnp.all(jnp.isfinite(image))
+    return jnp.where(valid, jnp.max(jnp.abs(image - vector) / scale), jnp.inf)
+
+
+_ANDERSON_MEMORY = 4
+
+
+def _fixed_point(update, start, damping, tolerance, max_steps: int, newton_steps: int):
+    """A fixed point of ``update`` from ``start``: damped iteration with Anderson acceleration
+    (Walker and Ni, SIAM J. Numer. Anal. 2011: the step mixes the last ``_ANDERSON_MEMORY``
+    iterates so as to minimise the linearised residual), safeguarded: a step that leaves the
+    domain or doubles the residual is retried as a plain damped step, and a plain step that
+    does is retried at half the damping; a step taken lengthens the next damping by 1.25, up to
+    1.  Then Newton's method from the point of smallest residual.  Returns the point, its
+    residual and the iterations."""
+    memory = _ANDERSON_MEMORY
+
+    def body(carry):
+        x, g, residual, damping, dx, dg, count, best, best_residual, step = carry
+        used = (jnp.arange(memory) < count).astype(x.dtype)
+        normal = (dg * used).T @ (dg * used)
+        weights = jnp.linalg.solve(normal + (1e-10 * jnp.trace(normal) + 1e-300) * jnp.eye(memory), (dg * used).T @ g)
+        candidate = x + damping * g - ((dx + damping * dg) * used) @ weights
+        candidate_g = update(candidate) - candidate
+        candidate_residual = _residual(candidate, candidate_g + candidate)
+        accept = candidate_residual < 2 * residual
+        better = candidate_residual < best_residual
+        pushed_dx = jnp.roll(dx, 1, axis=1).at[:, 0].set(candidate - x)
+        pushed_dg = jnp.roll(dg, 1, axis=1).at[:, 0].set(candidate_g - g)
+        return (jnp.where(accept, candidate, x), jnp.where(accept, candidate_g, g),
+                jnp.where(accept, candidate_residual, residual),
+                jnp.where(accept, jnp.minimum(1.0, 1.25 * damping), jnp.where(count > 0, damping, damping / 2)),
+                jnp.where(accept, pushed_dx, dx), jnp.where(accept, pushed_dg, dg),
+                jnp.where(accept, jnp.minimum(count + 1, memory), 0),
+                jnp.where(better, candidate, best), jnp.where(better, candidate_residual, best_residual), step + 1)
+
+    def running(carry):
+        residual, damping, step = carry[2], carry[3], carry[9]
+        return (residual > tolerance) & (damping > 1e-6) & (step < max_steps)
+
+    g = update(start) - start
+    residual = _residual(start, g + start)
+    history = jnp.zeros((start.size, memory), start.dtype)
+    carry = (start, g, residual, jnp.asarray(damping, start.dtype), history, history, 0, start, residual, 0)
+    carry = jax.lax.while_loop(running, body, carry)
+    vector, steps = carry[7], carry[9]
+    # Newton's method from the best point then converges quadratically where the iteration
+    # circles the fixed point (near-separable logistic fits) or creeps towards it.
+    vector = _newton(update, vector, newton_steps, tolerance)
+    return vector, _residual(vector, update(vector)), steps
+
+
+# Ridge continuation: lam + CONTINUATION_START * 10^(-k), k = 0 ... CONTINUATION_DECADES in
+# CONTINUATION_STEPS steps, then lam itself, each solve starting from the previous answer.
+CONTINUATION_START, CONTINUATION_DECADES, CONTINUATION_STEPS = 10.0, 6.0, 13
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "nodes", "max_steps", "newton_steps"))
@@ -219,31 +299,26 @@ def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max
     stds, priors = jnp.asarray(stds, float), jnp.asarray(priors, float)
     train_alpha, train_priors = pruned_problem(alpha, priors, jnp.asarray(densities, float))
 
-    def update(vector):
-        return jnp.stack(_update(loss, Overlaps(*vector), train_alpha, lam, r, stds, train_priors, quadrature))
-
-    def body(carry):
-        vector, image, residual, best, best_residual, step = carry
-        candidate = vector + damping * (image - vector)
-        candidate_image = update(candidate)
-        candidate_residual = jnp.max(jnp.abs(candidate_image - candidate))
-        better = candidate_residual < best_residual
-        return (candidate, candidate_image, candidate_residual, jnp.where(better, candidate, best),
-                jnp.where(better, candidate_residual, best_residual), step + 1)
-
-    def running(carry):
-        residual, step = carry[2], carry[5]
-        return (residual > tolerance) & jnp.isfinite(residual) & (step < max_steps)
+    def solve_at(ridge, start, steps=max_steps):
+        def update(vector):
+            return jnp.stack(_update(loss, Overlaps(*vector), train_alpha, ridge, r, stds, train_priors, quadrature))
+        return _fixed_point(update, start, damping, tolerance, steps, newton_steps)
 
     start = jnp.asarray([0.5, 1.0, 1.0, 0.0])
-    image = update(start)
-    residual = jnp.max(jnp.abs(image - start))
-    _, _, _, vector, _, steps = jax.lax.while_loop(running, body, (start, image, residual, start, residual, 0))
-    # The damped iteration can circle the fixed point (near-separable logistic fits) or run
-    # away from it (the square loss's m -> c (1 - m) with c > 3 at damping 1/2); Newton's method
-    # on the undamped equations, from the best point it visited, then converges quadratically.
-    vector = _newton(lambda v: update(v) - v, vector, newton_steps)
-    residual = jnp.max(jnp.abs(update(vector) - vector))
+    direct = solve_at(lam, start)
+
+    def continued(_):
+        # From a strongly regularised problem (a contraction) down to lam along its branch.
+        ridges = lam + CONTINUATION_START * 10.0 ** -jnp.linspace(0.0, CONTINUATION_DECADES, CONTINUATION_STEPS)
+
+        def step(vector, ridge):
+            found, residual, _ = solve_at(ridge, vector, max(1, max_steps // 10))
+            return jnp.where(jnp.isfinite(residual), found, vector), None
+
+        vector, _ = jax.lax.scan(step, start, ridges)
+        return solve_at(lam, vector)
+
+    vector, residual, steps = jax.lax.cond(direct[1] <= tolerance, lambda _: direct, continued, None)
     state = Overlaps(*vector)
     errors = ndtr(-(state.m + jnp.asarray(LABELS) * state.bias) / (stds * jnp.sqrt(state.q)))
     losses = _channel(loss, state, stds, quadrature)[3]
@@ -253,17 +328,20 @@ def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max
 
 
 def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0, 1.0), damping: float = 0.5,
-          tolerance: float = 1e-10, max_steps: int = 300, newton_steps: int = 20, nodes: int = 80) -> Asymptotics:
+          tolerance: float = 1e-10, max_steps: int = 3000, newton_steps: int = 20, nodes: int = 80) -> Asymptotics:
     """The asymptotic overlaps, bias and class errors of ``loss`` ERM with ridge ``lam`` at
     ``alpha`` samples per dimension; arguments broadcast under ``jax.vmap``.
 
-    Up to ``max_steps`` damped iterations, then ``newton_steps`` Newton steps on the
-    undamped equations from the point of smallest residual.  ``residual`` is
-    max |update(v) - v| at the answer.  Called on concrete numbers, a fixed point that misses
+    Up to ``max_steps`` damped, Anderson-accelerated iterations from ``damping``, then up to
+    ``newton_steps`` Newton steps on the undamped equations from the point of smallest
+    residual; if that misses ``tolerance``, the same from lam + 10 down to lam in 13 steps of
+    continuation.  ``residual`` is max(|dm| / sqrt(q), |dq| / q, |dV| / V, |db| / sqrt(q)) for
+    update(v) - v at the answer.  Called on concrete numbers, a fixed point that misses
     ``tolerance`` raises :class:`NotConverged`; under ``jax.vmap`` or ``jax.jit`` ``converged`` is
     False there instead (and those numbers are not to be trusted).  No fixed point exists, for
     example, for the logistic loss without ridge on separable data (small ``alpha``), where
-    ||w|| grows without bound.
+    ||w|| grows without bound; the hinge loss's minimiser can be w = 0 (a constant rule), where
+    the iteration creeps towards q = 0 and is reported as not converged.
     """
     _check(alpha, lam, r, stds, priors, densities, loss)
     result = _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)

@@ -207,3 +207,33 @@ def test_one_vmapped_call_covers_ridges_and_class_densities():
     for i in range(3):
         single = solve(2.0, float(lams[i]), 1.0, (0.6, 1.4), (0.4, 0.6), loss="hinge", densities=densities[i])
         np.testing.assert_allclose(np.asarray(batch.class_errors)[i], np.asarray(single.class_errors), atol=1e-9)
+
+
+def _log_uniform(rng, low, high, size):
+    return np.exp(rng.uniform(np.log(low), np.log(high), size))
+
+
+@pytest.mark.parametrize(("loss", "count"), [("square", 200), ("logistic", 48)])
+def test_the_fixed_point_is_found_across_the_parameter_grid(loss, count):
+    """alpha in [0.1, 20], lam in [1e-4, 10], r in [0.25, 4], stds in [0.3, 3] (a third of them
+    shared), priors and densities in [0.1, 0.9] and [0.1, 1], drawn log-uniformly; and the
+    imbalanced square-loss cases where the fixed damping of 1/2 used to give up."""
+    import jax
+
+    rng = np.random.default_rng(7)
+    alpha, lam, r = (_log_uniform(rng, 0.1, 20, count), _log_uniform(rng, 1e-4, 10, count),
+                     _log_uniform(rng, 0.25, 4, count))
+    stds = _log_uniform(rng, 0.3, 3, (count, 2))
+    shared = rng.random(count) < 1 / 3
+    stds[shared, 1] = stds[shared, 0]
+    first = rng.uniform(0.1, 0.9, count)
+    priors, densities = np.stack([first, 1 - first], axis=1), rng.uniform(0.1, 1, (count, 2))
+    if loss == "square":
+        for p in (0.35, 0.25, 0.2):
+            alpha, lam, r = np.append(alpha, 2.0), np.append(lam, 0.01), np.append(r, 1.0)
+            stds, priors = np.vstack([stds, [0.5, 0.5]]), np.vstack([priors, [p, 1 - p]])
+            densities = np.vstack([densities, [1.0, 1.0]])
+    found = jax.vmap(lambda *args: solve(*args[:5], loss=loss, densities=args[5]))(alpha, lam, r, stds, priors,
+                                                                                  densities)
+    assert np.all(np.asarray(found.converged)), np.flatnonzero(~np.asarray(found.converged))
+    assert np.all(np.asarray(found.q) > 0) and np.all(np.asarray(found.variance) > 0)
