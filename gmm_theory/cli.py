@@ -212,7 +212,8 @@ def _figures(args) -> dict:
 def _asymptotics(args) -> dict:
     from gmm_theory.highdim.asymptotics import solve
 
-    result = solve(args.alpha, args.lam, args.r, args.stds, args.priors, loss=args.loss, densities=args.densities)
+    result = solve(args.alpha, args.lam, args.r, args.stds, args.priors, loss=args.loss, densities=args.densities,
+                   damping=args.damping, max_steps=args.max_steps, nodes=args.nodes)
     return {"loss": args.loss, "alpha": args.alpha, "lam": args.lam, "r": args.r, "stds": args.stds,
             "priors": args.priors, "densities": args.densities, "m": float(result.m), "q": float(result.q),
             "b": float(result.bias), "class_errors": result.class_errors,
@@ -372,6 +373,9 @@ def _build_parser() -> argparse.ArgumentParser:
     asym.add_argument("--priors", nargs=2, type=float, default=[0.5, 0.5], metavar=("P-", "P+"))
     asym.add_argument("--densities", nargs=2, type=float, default=[1.0, 1.0], metavar=("D-", "D+"),
                       help="class densities of random within-class pruning")
+    asym.add_argument("--damping", type=float, default=0.5, help="first damping of the iteration (default: 0.5)")
+    asym.add_argument("--max-steps", type=int, default=3000, help="iterations before Newton's method (default: 3000)")
+    asym.add_argument("--nodes", type=int, default=80, help="Gauss-Hermite nodes (default: 80)")
     asym.set_defaults(run=_asymptotics)
 
     multi = commands.add_parser("multiclass", help="allocators compared on a random K-class mixture in d dimensions")

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
+from scipy.special import roots_hermitenorm
 
 from gmm_theory import _checks
 from gmm_theory.twoclass.pruned_law import training_priors
@@ -227,6 +228,15 @@ def _newton(update, state, steps: int, tolerance):
     return point(u)
 
 
+def _gauss_hermite(nodes: int):
+    """Gauss-Hermite nodes and weights for E g(xi), xi ~ N(0, 1), by scipy's rule (stable at
+    hundreds of nodes, where numpy's ``hermegauss`` overflows); nodes whose weight underflows
+    to 0 are dropped, so that no 0 * inf reaches the sums."""
+    points, weights = roots_hermitenorm(nodes)
+    keep = weights > 0
+    return jnp.asarray(points[keep]), jnp.asarray(weights[keep] / np.sqrt(2 * np.pi))
+
+
 def _residual(vector, image):
     """The residual of update(v) = v in the units the errors see: |dm| and |db| relative to
     sqrt(q) (errors depend on (m +- b) / sqrt(q)), |dq| relative to q and |dV| to V; infinite
@@ -294,8 +304,7 @@ CONTINUATION_START, CONTINUATION_DECADES, CONTINUATION_STEPS = 10.0, 6.0, 13
 @functools.partial(jax.jit, static_argnames=("loss", "nodes", "max_steps", "newton_steps"))
 def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes,
            newton_steps) -> Asymptotics:
-    nodes_, weights = np.polynomial.hermite_e.hermegauss(nodes)
-    quadrature = (jnp.asarray(nodes_), jnp.asarray(weights / np.sqrt(2 * np.pi)))
+    quadrature = _gauss_hermite(nodes)
     stds, priors = jnp.asarray(stds, float), jnp.asarray(priors, float)
     train_alpha, train_priors = pruned_problem(alpha, priors, jnp.asarray(densities, float))
 
@@ -344,6 +353,11 @@ def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0
     the iteration creeps towards q = 0 and is reported as not converged.
     """
     _check(alpha, lam, r, stds, priors, densities, loss)
+    if not 0 < damping <= 1:
+        raise ValueError(f"damping must lie in (0, 1], got {damping}")
+    for name, value, least in (("max_steps", max_steps, 1), ("newton_steps", newton_steps, 0), ("nodes", nodes, 2)):
+        if int(value) != value or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value}")
     result = _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)
     if _checks.is_concrete(result.converged) and not bool(result.converged):
         raise NotConverged(f"the saddle-point equations did not converge: residual {float(result.residual):.3g} > "

@@ -64,13 +64,54 @@ def test_pruning_is_fewer_samples_at_other_priors():
 @pytest.mark.parametrize(("options", "message"), [({"alpha": -1.0}, "alpha"), ({"lam": -0.1}, "lam"),
                                                  ({"stds": (0.0, 1.0)}, "stds"), ({"priors": (0.5, 0.6)}, "priors"),
                                                  ({"densities": (0.0, 1.0)}, "densities"),
-                                                 ({"loss": "exponential"}, "loss")])
+                                                 ({"loss": "exponential"}, "loss"), ({"damping": 0.0}, "damping"),
+                                                 ({"damping": 1.5}, "damping"), ({"nodes": 1}, "nodes"),
+                                                 ({"max_steps": 0}, "max_steps")])
 def test_bad_input_names_the_parameter(options, message):
     arguments = {"alpha": 2.0, "lam": 0.1, "r": 1.0, "stds": (1.0, 1.0), "priors": (0.5, 0.5)}
     loss = options.pop("loss", "square")
     densities = options.pop("densities", (1.0, 1.0))
     with pytest.raises(ValueError, match=message):
         solve(**(arguments | options), loss=loss, densities=densities)
+
+
+def test_refined_quadrature_converges_and_stays_finite():
+    """A sharp logistic channel (q about 23): the answer settles as the Gauss-Hermite rule is
+    refined; at 640 nodes (where numpy's rule overflows) the saddle-point equations hold when
+    their expectations are taken by scipy's adaptive quadrature, with the proximal margin by
+    Brent's method."""
+    from scipy.integrate import quad
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    from gmm_theory.highdim.asymptotics import LABELS
+
+    problem = (2.0, 0.01, 1.0, (1.5, 1.5), (0.5, 0.5))
+    answers = {nodes: solve(*problem, loss="logistic", nodes=nodes) for nodes in (160, 320, 640)}
+    assert all(np.isfinite(float(a.m)) and np.isfinite(float(a.q)) for a in answers.values())
+    assert abs(float(answers[320].m) - float(answers[640].m)) < 1e-5
+    fine = answers[640]
+    alpha, lam, r, (sigma, _), (phi, _) = problem
+    m, q, bias, variance = (float(v) for v in (fine.m, fine.q, fine.bias, fine.variance))
+    v = sigma**2 * variance
+
+    def channel(xi, label):
+        margin = label * (label * m + sigma * np.sqrt(q) * xi + bias)
+        t = brentq(lambda t: t - margin - v * expit(-t), margin - 1, margin + v + 1, xtol=1e-14)
+        s = expit(-t)
+        return np.array([label * (t - margin) / v, ((t - margin) / v) ** 2, (1 / (1 + v * s * (1 - s)) - 1) / v])
+
+    def expectation(label, which):
+        return quad(lambda xi: channel(xi, label)[which] * np.exp(-xi**2 / 2) / np.sqrt(2 * np.pi),
+                    -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+
+    m_hat = alpha * phi * sum(label * expectation(label, 0) for label in LABELS)
+    q_hat = alpha * phi * sigma**2 * sum(expectation(label, 1) for label in LABELS)
+    v_hat = -alpha * phi * sigma**2 * sum(expectation(label, 2) for label in LABELS)
+    expected_variance = 1 / (lam + v_hat)
+    np.testing.assert_allclose([variance, m, q],
+                               [expected_variance, r * m_hat * expected_variance,
+                                (r * m_hat**2 + q_hat) * expected_variance**2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("variance", [0.1, 3.0, 29.0, 100.0, 1e4])
