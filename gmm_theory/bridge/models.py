@@ -138,12 +138,12 @@ class _Bottleneck(nn.Module):
             return nn.BatchNorm(use_running_average=not train, dtype=self.dtype)
 
         out = nn.relu(norm()(Conv(self.features, (1, 1), strides=self.strides, use_bias=False,
-                                     dtype=self.dtype)(x)))
+                                  dtype=self.dtype)(x)))
         out = nn.relu(norm()(Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype)(out)))
         out = norm()(Conv(4 * self.features, (1, 1), use_bias=False, dtype=self.dtype)(out))
         if self.strides != 1 or x.shape[-1] != 4 * self.features:
             x = norm()(Conv(4 * self.features, (1, 1), strides=self.strides, use_bias=False,
-                               dtype=self.dtype)(x))
+                            dtype=self.dtype)(x))
         return nn.relu(out + x)
 
 

@@ -200,7 +200,7 @@ def _newton(update, state, steps: int, tolerance):
     """Newton's method on update(v) - v = 0 in the coordinates (m, log q, log V, b), which keep
     q and V positive, with backtracking: the step of the largest 1 / 2^j, j = 0..10, that
     lowers the residual (:func:`_residual`).  Stops at ``tolerance``, after ``steps`` steps or
-    when no step lowers the residual."""
+    when no step lowers the residual.  Returns the point and its residual."""
     fractions = 0.5 ** jnp.arange(11.0)
     positive = jnp.asarray([False, True, True, False])
 
@@ -224,8 +224,9 @@ def _newton(update, state, steps: int, tolerance):
         return (residual > tolerance) & improving & (step < steps)
 
     residual = _residual(state, update(state))
-    u, _, _, _ = jax.lax.while_loop(running, body, (jnp.where(positive, jnp.log(state), state), residual, True, 0))
-    return point(u)
+    u, residual, _, _ = jax.lax.while_loop(running, body,
+                                           (jnp.where(positive, jnp.log(state), state), residual, True, 0))
+    return point(u), residual
 
 
 def _gauss_hermite(nodes: int):
@@ -292,8 +293,8 @@ def _fixed_point(update, start, damping, tolerance, max_steps: int, newton_steps
     vector, steps = carry[7], carry[9]
     # Newton's method from the best point then converges quadratically where the iteration
     # circles the fixed point (near-separable logistic fits) or creeps towards it.
-    vector = _newton(update, vector, newton_steps, tolerance)
-    return vector, _residual(vector, update(vector)), steps
+    vector, residual = _newton(update, vector, newton_steps, tolerance)
+    return vector, residual, steps
 
 
 # Ridge continuation: lam + CONTINUATION_START * 10^(-k), k = 0 ... CONTINUATION_DECADES in
@@ -356,8 +357,7 @@ def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0
     if not 0 < damping <= 1:
         raise ValueError(f"damping must lie in (0, 1], got {damping}")
     for name, value, least in (("max_steps", max_steps, 1), ("newton_steps", newton_steps, 0), ("nodes", nodes, 2)):
-        if int(value) != value or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, got {value}")
+        _checks.check_count(name, value, least)
     result = _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, max_steps, nodes, newton_steps)
     if _checks.is_concrete(result.converged) and not bool(result.converged):
         raise NotConverged(f"the saddle-point equations did not converge: residual {float(result.residual):.3g} > "
