@@ -37,8 +37,7 @@ def _timed(function):
 
 
 def _scipy_curve(alphas) -> tuple[np.ndarray, np.ndarray]:
-    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
-    quadrature = (jnp.asarray(nodes), jnp.asarray(weights / np.sqrt(2 * np.pi)))
+    quadrature = asymptotics._legendre(16)
     stds, priors = jnp.asarray(PROBLEM["stds"]), jnp.asarray(PROBLEM["priors"])
 
     @jax.jit

@@ -10,41 +10,45 @@ closed forms; each part has its own package with its public names:
 the ``bridge`` extra) and :mod:`gmm_theory.figures`.
 """
 
-from gmm_theory.allocate import RULES as RULES
-from gmm_theory.allocate import SEMANTICS as SEMANTICS
-from gmm_theory.allocate import Allocation as Allocation
-from gmm_theory.allocate import allocate as allocate
-from gmm_theory.allocate import rule_weights as rule_weights
-from gmm_theory.allocate import water_fill as water_fill
-from gmm_theory.drop import ITERATED_DROP as ITERATED_DROP
-from gmm_theory.drop import POLICIES as POLICIES
-from gmm_theory.drop import IteratedDrop as IteratedDrop
-from gmm_theory.drop import class_errors as class_errors
-from gmm_theory.drop import iterated_drop as iterated_drop
-from gmm_theory.drop import iterated_drop_trajectory as iterated_drop_trajectory
-from gmm_theory.drop import iterated_drop_update as iterated_drop_update
-from gmm_theory.drop import one_step_drop_priors as one_step_drop_priors
-from gmm_theory.drop import realised_priors as realised_priors
-from gmm_theory.drop import smoothed_errors as smoothed_errors
-from gmm_theory.twoclass.mixture import TwoClassMixture as TwoClassMixture
-from gmm_theory.twoclass.mixture import sample as sample
-from gmm_theory.twoclass.optimal import interior_threshold as interior_threshold
-from gmm_theory.twoclass.optimal import risk_minimising_threshold as risk_minimising_threshold
-from gmm_theory.twoclass.optimal import std_proportional_priors as std_proportional_priors
-from gmm_theory.twoclass.optimal import trained_worst_class_risk as trained_worst_class_risk
-from gmm_theory.twoclass.optimal import worst_class_optimal_priors as worst_class_optimal_priors
-from gmm_theory.twoclass.optimal import worst_class_optimal_risk as worst_class_optimal_risk
-from gmm_theory.twoclass.optimal import worst_class_threshold as worst_class_threshold
-from gmm_theory.twoclass.pruned_law import ssp_kept_fractions as ssp_kept_fractions
-from gmm_theory.twoclass.pruned_law import ssp_threshold as ssp_threshold
-from gmm_theory.twoclass.pruned_law import ssp_training_priors as ssp_training_priors
-from gmm_theory.twoclass.pruned_law import ssp_training_risk as ssp_training_risk
-from gmm_theory.twoclass.pruned_law import training_priors as training_priors
-from gmm_theory.twoclass.risk import average_risk as average_risk
-from gmm_theory.twoclass.risk import class_risks as class_risks
-from gmm_theory.twoclass.risk import linear_class_risks as linear_class_risks
-from gmm_theory.twoclass.risk import worst_class_risk as worst_class_risk
-from gmm_theory.twoclass.surrogate import least_squares_threshold as least_squares_threshold
+from gmm_theory._lazy import export_lazily
+
+export_lazily(__name__, {
+    "RULES": "gmm_theory.allocate",
+    "SEMANTICS": "gmm_theory.allocate",
+    "Allocation": "gmm_theory.allocate",
+    "allocate": "gmm_theory.allocate",
+    "rule_weights": "gmm_theory.allocate",
+    "water_fill": "gmm_theory.allocate",
+    "ITERATED_DROP": "gmm_theory.drop",
+    "POLICIES": "gmm_theory.drop",
+    "IteratedDrop": "gmm_theory.drop",
+    "class_errors": "gmm_theory.drop",
+    "iterated_drop": "gmm_theory.drop",
+    "iterated_drop_trajectory": "gmm_theory.drop",
+    "iterated_drop_update": "gmm_theory.drop",
+    "one_step_drop_priors": "gmm_theory.drop",
+    "realised_priors": "gmm_theory.drop",
+    "smoothed_errors": "gmm_theory.drop",
+    "TwoClassMixture": "gmm_theory.twoclass.mixture",
+    "sample": "gmm_theory.twoclass.mixture",
+    "interior_threshold": "gmm_theory.twoclass.optimal",
+    "risk_minimising_threshold": "gmm_theory.twoclass.optimal",
+    "std_proportional_priors": "gmm_theory.twoclass.optimal",
+    "trained_worst_class_risk": "gmm_theory.twoclass.optimal",
+    "worst_class_optimal_priors": "gmm_theory.twoclass.optimal",
+    "worst_class_optimal_risk": "gmm_theory.twoclass.optimal",
+    "worst_class_threshold": "gmm_theory.twoclass.optimal",
+    "ssp_kept_fractions": "gmm_theory.twoclass.pruned_law",
+    "ssp_threshold": "gmm_theory.twoclass.pruned_law",
+    "ssp_training_priors": "gmm_theory.twoclass.pruned_law",
+    "ssp_training_risk": "gmm_theory.twoclass.pruned_law",
+    "training_priors": "gmm_theory.twoclass.pruned_law",
+    "average_risk": "gmm_theory.twoclass.risk",
+    "class_risks": "gmm_theory.twoclass.risk",
+    "linear_class_risks": "gmm_theory.twoclass.risk",
+    "worst_class_risk": "gmm_theory.twoclass.risk",
+    "least_squares_threshold": "gmm_theory.twoclass.surrogate",
+})
 
 __version__ = "0.1.0"
 

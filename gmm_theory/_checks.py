@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gmm_theory._errors import MissingExtra
+
 
 def is_concrete(*values) -> bool:
     """True when no value is a JAX tracer, i.e. the numbers can be inspected now."""
@@ -119,10 +121,6 @@ def in_float64(function):
             return function(*args, **kwargs)
 
     return wrapped
-
-
-class MissingExtra(ImportError):
-    """An optional part of the toolkit was used without the extra that installs it."""
 
 
 # The top-level modules of the ``bridge`` extra (pyproject.toml).

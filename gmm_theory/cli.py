@@ -4,23 +4,43 @@ example (means -1, 1; stds 0.5, 1.5; priors 0.5, 0.5) and prints JSON with ``--j
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
-from gmm_theory._checks import MissingExtra
-from gmm_theory.allocate import RULES, SEMANTICS
-from gmm_theory.drop import POLICIES
-from gmm_theory.figures.registry import FIGURES
-from gmm_theory.highdim.asymptotics import LOSSES, NotConverged
-from gmm_theory.multiclass.allocators import CLASSIFIERS
-from gmm_theory.twoclass.learners import LEARNERS
-from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
-from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES
+from gmm_theory._errors import MissingExtra, NotConverged
+from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 # Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
 EXAMPLE_STORE = "gmm-theory-sweep"
+
+
+class _Names:
+    """The names in a module's constant ``attribute``, as argparse choices that import the module
+    only when an argument is checked or a help printed: building the parser imports no JAX."""
+
+    def __init__(self, module: str, attribute: str):
+        self.module, self.attribute = module, attribute
+
+    def _names(self) -> tuple:
+        return tuple(getattr(importlib.import_module(self.module), self.attribute))
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
+RULES, SEMANTICS = _Names("gmm_theory.allocate", "RULES"), _Names("gmm_theory.allocate", "SEMANTICS")
+FIGURES = _Names("gmm_theory.figures.registry", "FIGURES")
+LOSSES = _Names("gmm_theory.highdim.asymptotics", "LOSSES")
+CLASSIFIERS = _Names("gmm_theory.multiclass.allocators", "CLASSIFIERS")
+LEARNERS = _Names("gmm_theory.twoclass.learners", "LEARNERS")
+PRUNING_RULES = _Names("gmm_theory.twoclass.montecarlo.selection", "PRUNING_RULES")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,11 +63,31 @@ def _jsonable(value):
     return value
 
 
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return " ".join(_cell(item) for item in value)
+    return str(value)
+
+
+def _print_table(rows: list[dict], indent: str) -> None:
+    """Rows of one shape as aligned columns under their keys."""
+    columns = list(rows[0])
+    cells = [columns] + [[_cell(row[column]) for column in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    for line in cells:
+        print(indent + "  ".join(cell.rjust(width) for cell, width in zip(line, widths)))
+
+
 def _print_text(result: dict, indent: str = "") -> None:
     for key, value in result.items():
         if isinstance(value, dict):
             print(f"{indent}{key}:")
             _print_text(value, indent + "  ")
+        elif isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+            print(f"{indent}{key}:")
+            _print_table(value, indent + "  ")
         else:
             print(f"{indent}{key}: {value}")
 
@@ -210,15 +250,20 @@ def _figures(args) -> dict:
 
 
 def _asymptotics(args) -> dict:
+    import numpy as np
+
     from gmm_theory.highdim.asymptotics import solve
 
-    result = solve(args.alpha, args.lam, args.r, args.stds, args.priors, loss=args.loss, densities=args.densities,
-                   damping=args.damping, max_steps=args.max_steps, nodes=args.nodes)
-    return {"loss": args.loss, "alpha": args.alpha, "lam": args.lam, "r": args.r, "stds": args.stds,
-            "priors": args.priors, "densities": args.densities, "m": float(result.m), "q": float(result.q),
-            "b": float(result.bias), "class_errors": result.class_errors,
-            "average_error": float(result.average_error), "train_loss": float(result.train_loss),
-            "converged": bool(result.converged), "residual": float(result.residual)}
+    result = solve(np.asarray(args.alpha), args.lam, args.r, args.stds, args.priors, loss=args.loss,
+                   densities=args.densities, damping=args.damping, max_steps=args.max_steps, nodes=args.nodes)
+    points = [{"alpha": alpha, "m": float(result.m[i]), "q": float(result.q[i]), "b": float(result.bias[i]),
+               "class_errors": result.class_errors[i], "average_error": float(result.average_error[i]),
+               "train_loss": float(result.train_loss[i]), "converged": bool(result.converged[i]),
+               "residual": float(result.residual[i]), "discretisation": float(result.discretisation[i])}
+              for i, alpha in enumerate(args.alpha)]
+    problem = {"loss": args.loss, "lam": args.lam, "r": args.r, "stds": args.stds, "priors": args.priors,
+               "densities": args.densities}
+    return problem | points[0] if len(points) == 1 else problem | {"points": points}
 
 
 def _multiclass(args) -> dict:
@@ -340,8 +385,9 @@ def _build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--errors", nargs="+", type=float, metavar="E", help="class validation errors (DRoP; "
                          "with no --sizes, --weights or --rule: the paper example's full-data class risks)")
     weights.add_argument("--weights", nargs="+", type=float, metavar="W", help="custom class weights")
-    alloc.add_argument("--rule", choices=RULES)
-    alloc.add_argument("--semantics", choices=SEMANTICS, default="density")
+    alloc.add_argument("--rule", choices=RULES, metavar="RULE", help="a fixed rule: %(choices)s")
+    alloc.add_argument("--semantics", choices=SEMANTICS, default="density", metavar="S",
+                       help="%(choices)s (default: %(default)s)")
     alloc.set_defaults(run=_allocate)
 
     sim = commands.add_parser("simulate", help="Monte Carlo risks over a grid of class densities")
@@ -351,8 +397,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--n", type=int, default=2000, help="training-set size before pruning")
     sim.add_argument("--grid", type=int, default=16, help="G: densities 1/G, ..., 1 per class")
     sim.add_argument("--seeds", type=int, default=32, help="Monte Carlo repetitions")
-    sim.add_argument("--fit", choices=tuple(LEARNERS), default="threshold")
-    sim.add_argument("--prune", choices=PRUNING_RULES, default="random")
+    sim.add_argument("--fit", choices=LEARNERS, default="threshold", metavar="LEARNER",
+                     help="%(choices)s (default: %(default)s)")
+    sim.add_argument("--prune", choices=PRUNING_RULES, default="random", metavar="RULE",
+                     help="%(choices)s (default: %(default)s)")
     sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
     sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
@@ -361,13 +409,17 @@ def _build_parser() -> argparse.ArgumentParser:
     figs = commands.add_parser("figures", help="regenerate every figure as PNG and PDF")
     figs.add_argument("--out", default="figures", metavar="DIR", help="output folder (default: figures)")
     figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
-    figs.add_argument("--only", nargs="+", choices=tuple(FIGURES), metavar="NAME", help="draw only these figures")
+    figs.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help="draw only these figures: "
+                      "%(choices)s")
     figs.set_defaults(run=_figures)
 
     asym = commands.add_parser("asymptotics", help="high-dimensional class errors of ridge ERM (n, d -> infinity)")
-    asym.add_argument("--loss", default="logistic", choices=LOSSES)
+    asym.add_argument("--loss", default="logistic", choices=LOSSES, metavar="LOSS",
+                      help="%(choices)s (default: %(default)s)")
     asym.add_argument("--lam", type=float, default=0.01, help="ridge penalty lam ||w||^2 / 2")
-    asym.add_argument("--alpha", type=float, default=2.0, help="samples per dimension n / d before pruning")
+    asym.add_argument("--alpha", type=float, nargs="+", default=[2.0], metavar="ALPHA",
+                      help="samples per dimension n / d before pruning; several give a learning curve, solved in "
+                           "one vectorised call (default: 2)")
     asym.add_argument("--r", type=float, default=1.0, help="||mu||^2")
     asym.add_argument("--stds", nargs=2, type=float, default=[0.5, 1.5], metavar=("S-", "S+"))
     asym.add_argument("--priors", nargs=2, type=float, default=[0.5, 0.5], metavar=("P-", "P+"))
@@ -375,7 +427,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="class densities of random within-class pruning")
     asym.add_argument("--damping", type=float, default=0.5, help="first damping of the iteration (default: 0.5)")
     asym.add_argument("--max-steps", type=int, default=3000, help="iterations before Newton's method (default: 3000)")
-    asym.add_argument("--nodes", type=int, default=80, help="Gauss-Hermite nodes (default: 80)")
+    asym.add_argument("--nodes", type=int, default=12,
+                      help="Gauss-Legendre nodes per panel of the first rule, doubled until the quadrature error "
+                           "is below 1e-7 (default: 12)")
     asym.set_defaults(run=_asymptotics)
 
     multi = commands.add_parser("multiclass", help="allocators compared on a random K-class mixture in d dimensions")
@@ -385,8 +439,10 @@ def _build_parser() -> argparse.ArgumentParser:
     multi.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     multi.add_argument("--separation", type=float, default=4.0, help="typical distance between class means")
     multi.add_argument("--heterogeneity", type=float, default=0.5, help="h: class stds exp(U(-h, h))")
-    multi.add_argument("--classifier", default="lda", choices=tuple(CLASSIFIERS))
-    multi.add_argument("--semantics", default="density", choices=SEMANTICS, help="one-step DRoP quotas")
+    multi.add_argument("--classifier", default="lda", choices=CLASSIFIERS, metavar="NAME",
+                       help="%(choices)s (default: %(default)s)")
+    multi.add_argument("--semantics", default="density", choices=SEMANTICS, metavar="S",
+                       help="one-step DRoP quotas: %(choices)s (default: %(default)s)")
     multi.add_argument("--points", type=int, default=1024, help="lattice points per orthant probability")
     multi.set_defaults(run=_multiclass)
 
@@ -397,8 +453,8 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--model", default="auto", help="auto or a name of gmm_theory.bridge.models.MODELS")
     bridge.add_argument("--scorer", default="random", help="within-class score, a name of "
                         "gmm_theory.bridge.scores.SCORERS")
-    bridge.add_argument("--quoter", default="drop",
-                        help=f"class quotas: {', '.join(name for name in POLICIES if name != 'optimal')}")
+    bridge.add_argument("--quoter", default="drop", help="class quotas: a policy of gmm_theory.drop.POLICIES other "
+                        "than optimal (default: drop)")
     bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
     bridge.add_argument("--seed", type=int, default=0)
     bridge.add_argument("--query-inits", type=int, default=None,
@@ -408,7 +464,8 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--schedule", default="exponential", help="iterated-drop density schedule: linear or "
                         "exponential")
     bridge.add_argument("--step", type=float, default=1.0, help="iterated-drop damping step")
-    bridge.add_argument("--semantics", default="density", choices=SEMANTICS, help="drop quotas")
+    bridge.add_argument("--semantics", default="density", choices=SEMANTICS, metavar="S",
+                        help="drop quotas: %(choices)s (default: %(default)s)")
     bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
     bridge.add_argument("--width", type=int, help="first-layer channels of the small CNN (default 16)")
     bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
@@ -444,6 +501,22 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def compilation_cache() -> Path:
+    """Where compiled XLA programs persist between commands: ``$GMM_THEORY_CACHE``, else
+    ``gmm-theory/jax`` in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    if os.environ.get("GMM_THEORY_CACHE"):
+        return Path(os.environ["GMM_THEORY_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gmm-theory" / "jax"
+
+
+def _cache_compilations(jax) -> None:
+    """JAX's persistent compilation cache in :func:`compilation_cache`, for every program (the
+    default keeps only those that took a second to compile), so that a repeated command skips
+    XLA's compiler."""
+    jax.config.update("jax_compilation_cache_dir", str(compilation_cache()))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
 def main(argv=None) -> int:
     args = _build_parser().parse_args(argv)
     prog = f"gmm-theory {args.command}"
@@ -455,6 +528,7 @@ def main(argv=None) -> int:
             return 0
         import jax
 
+        _cache_compilations(jax)
         # The closed forms need float64; the CNNs of the bridge train in float32.
         with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
             _emit(args.run(args), args.json)

@@ -194,3 +194,48 @@ def test_asymptotics_json_reports_the_fixed_point(capsys):
     expected = norm.cdf(-(result["m"] + np.array([-1, 1]) * result["b"]) / (np.array([0.7, 1.3]) * np.sqrt(result["q"])))
     np.testing.assert_allclose(result["class_errors"], expected, atol=1e-12)
     assert result["average_error"] == pytest.approx(0.4 * expected[0] + 0.6 * expected[1])
+
+
+def test_an_asymptotic_learning_curve_is_one_call_and_a_table(capsys):
+    from gmm_theory.cli import main
+    from gmm_theory.highdim.asymptotics import solve
+
+    alphas = [0.5, 1.0, 2.0, 4.0]
+    curve = _run_json(capsys, "asymptotics", "--alpha", *map(str, alphas), "--lam", "0.05")["points"]
+    assert [point["alpha"] for point in curve] == alphas and all(point["converged"] for point in curve)
+    for point in curve:
+        single = solve(point["alpha"], 0.05, 1.0, (0.5, 1.5), (0.5, 0.5), loss="logistic")
+        np.testing.assert_allclose(point["class_errors"], np.asarray(single.class_errors), atol=1e-9)
+    assert np.all(np.diff([point["average_error"] for point in curve]) < 0)
+    assert main(["asymptotics", "--alpha", *map(str, alphas), "--lam", "0.05"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["alpha", "m"])
+    assert [float(line.split()[0]) for line in lines[header + 1:header + 5]] == alphas
+
+
+def test_the_parser_and_the_derivations_import_no_jax():
+    probe = ("import sys\n"
+             "from gmm_theory.cli import _build_parser\n"
+             "_build_parser().parse_args(['derive'])\n"
+             "import gmm_theory.twoclass.symbolic\n"
+             "print('jax' in sys.modules)\n")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "False"
+
+
+def test_a_submodule_import_keeps_the_exported_function():
+    import gmm_theory
+    import gmm_theory.allocate  # noqa: F401  (binds the submodule on the package, unless guarded)
+
+    assert callable(gmm_theory.allocate) and gmm_theory.allocate.__name__ == "allocate"
+    assert set(gmm_theory.__all__) <= set(dir(gmm_theory))
+
+
+def test_compiled_programs_persist_in_the_cache_folder(tmp_path):
+    import os
+
+    cache = tmp_path / "cache"
+    environment = os.environ | {"GMM_THEORY_CACHE": str(cache)}
+    subprocess.run([sys.executable, "-m", "gmm_theory.cli", "theory"], env=environment, check=True,
+                   capture_output=True)
+    assert cache.is_dir() and any(cache.iterdir())

@@ -5,8 +5,6 @@ seeds)."""
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
@@ -49,7 +47,7 @@ def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: floa
     axes = np.atleast_1d(figure.subplots(1, len(losses), sharey=True))
     data = {"alphas": alphas, "simulated_alphas": np.asarray(simulated_alphas)}
     for ax, loss in zip(axes, losses):
-        curve = jax.vmap(lambda a: solve(a, lam, r, stds, priors, loss=loss))(alphas)
+        curve = solve(alphas, lam, r, stds, priors, loss=loss)
         errors = np.asarray(curve.class_errors)
         simulated, standard_errors = _class_error_means([
             simulate(a, lam, r, stds, priors, loss=loss, dimension=dimension, seeds=seeds)
@@ -71,8 +69,8 @@ def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: floa
 
 def _solve_at(densities, problem: dict) -> Asymptotics:
     """The fixed points of ``problem`` (keyword arguments of :func:`solve`) at each row of class
-    densities (N, 2), order (-, +), in one vmap."""
-    return jax.vmap(lambda d: solve(**problem, densities=d))(jnp.asarray(densities))
+    densities (N, 2), order (-, +), in one vectorised call."""
+    return solve(**problem, densities=np.asarray(densities, dtype=np.float64))
 
 
 def _proportional_optimum(problem: dict, dataset_densities, points: int) -> np.ndarray:

@@ -27,7 +27,8 @@ from gmm_theory.twoclass.landscape import (
     prior_curve,
 )
 from gmm_theory.twoclass.limits import drop_priors, iterated_drop_priors
-from gmm_theory.twoclass.mixture import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS, TwoClassMixture
+from gmm_theory.twoclass.mixture import TwoClassMixture
+from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 from gmm_theory.twoclass.montecarlo.comparison import METHODS, compare_methods, drop_regret_map, method_limits
 from gmm_theory.twoclass.montecarlo.engine import (
     density_grid,

@@ -6,16 +6,20 @@ mixture with class variances, priors and pruning, and its ERM simulation twin.
 - :mod:`~gmm_theory.highdim.soft_margin`: exact soft-margin (hinge) fits for the simulations.
 """
 
-from gmm_theory.highdim.asymptotics import LOSSES as LOSSES
-from gmm_theory.highdim.asymptotics import Asymptotics as Asymptotics
-from gmm_theory.highdim.asymptotics import NotConverged as NotConverged
-from gmm_theory.highdim.asymptotics import Overlaps as Overlaps
-from gmm_theory.highdim.asymptotics import pruned_problem as pruned_problem
-from gmm_theory.highdim.asymptotics import solve as solve
-from gmm_theory.highdim.simulation import Trials as Trials
-from gmm_theory.highdim.simulation import simulate as simulate
-from gmm_theory.highdim.soft_margin import SoftMarginFit as SoftMarginFit
-from gmm_theory.highdim.soft_margin import fit_soft_margin as fit_soft_margin
+from gmm_theory._lazy import export_lazily
+
+export_lazily(__name__, {
+    "LOSSES": "gmm_theory.highdim.asymptotics",
+    "Asymptotics": "gmm_theory.highdim.asymptotics",
+    "NotConverged": "gmm_theory.highdim.asymptotics",
+    "Overlaps": "gmm_theory.highdim.asymptotics",
+    "pruned_problem": "gmm_theory.highdim.asymptotics",
+    "solve": "gmm_theory.highdim.asymptotics",
+    "Trials": "gmm_theory.highdim.simulation",
+    "simulate": "gmm_theory.highdim.simulation",
+    "SoftMarginFit": "gmm_theory.highdim.soft_margin",
+    "fit_soft_margin": "gmm_theory.highdim.soft_margin",
+})
 
 __all__ = [
     "Asymptotics",

@@ -2,32 +2,36 @@
 probabilities, worst-class optimal priors and the class-quota allocators as n -> infinity.
 """
 
-from gmm_theory.multiclass.allocators import ALLOCATORS as ALLOCATORS
-from gmm_theory.multiclass.allocators import CLASSIFIERS as CLASSIFIERS
-from gmm_theory.multiclass.allocators import Allocated as Allocated
-from gmm_theory.multiclass.allocators import Quadrature as Quadrature
-from gmm_theory.multiclass.allocators import allocate_model as allocate_model
-from gmm_theory.multiclass.allocators import optimal_priors as optimal_priors
-from gmm_theory.multiclass.allocators import trained_class_risks as trained_class_risks
-from gmm_theory.multiclass.allocators import worst_class_regrets as worst_class_regrets
-from gmm_theory.multiclass.classifiers import LinearClassifier as LinearClassifier
-from gmm_theory.multiclass.classifiers import lda_classifier as lda_classifier
-from gmm_theory.multiclass.classifiers import least_squares_classifier as least_squares_classifier
-from gmm_theory.multiclass.classifiers import logistic_classifier as logistic_classifier
-from gmm_theory.multiclass.minimax import MinimaxPriors as MinimaxPriors
-from gmm_theory.multiclass.minimax import RealisableMinimax as RealisableMinimax
-from gmm_theory.multiclass.minimax import equalise_risks as equalise_risks
-from gmm_theory.multiclass.minimax import minimax_priors as minimax_priors
-from gmm_theory.multiclass.minimax import realisable_minimax as realisable_minimax
-from gmm_theory.multiclass.mixture import KClassMixture as KClassMixture
-from gmm_theory.multiclass.mixture import fit_mixture as fit_mixture
-from gmm_theory.multiclass.mixture import random_mixture as random_mixture
-from gmm_theory.multiclass.mixture import sample as sample
-from gmm_theory.multiclass.orthant import orthant_probability as orthant_probability
-from gmm_theory.multiclass.prior_sweep import lda_risks_over_priors as lda_risks_over_priors
-from gmm_theory.multiclass.quadratic import quadratic_class_risks as quadratic_class_risks
-from gmm_theory.multiclass.quadratic import quadratic_scores as quadratic_scores
-from gmm_theory.multiclass.risk import class_risks as class_risks
+from gmm_theory._lazy import export_lazily
+
+export_lazily(__name__, {
+    "ALLOCATORS": "gmm_theory.multiclass.allocators",
+    "CLASSIFIERS": "gmm_theory.multiclass.allocators",
+    "Allocated": "gmm_theory.multiclass.allocators",
+    "Quadrature": "gmm_theory.multiclass.allocators",
+    "allocate_model": "gmm_theory.multiclass.allocators",
+    "optimal_priors": "gmm_theory.multiclass.allocators",
+    "trained_class_risks": "gmm_theory.multiclass.allocators",
+    "worst_class_regrets": "gmm_theory.multiclass.allocators",
+    "LinearClassifier": "gmm_theory.multiclass.classifiers",
+    "lda_classifier": "gmm_theory.multiclass.classifiers",
+    "least_squares_classifier": "gmm_theory.multiclass.classifiers",
+    "logistic_classifier": "gmm_theory.multiclass.classifiers",
+    "MinimaxPriors": "gmm_theory.multiclass.minimax",
+    "RealisableMinimax": "gmm_theory.multiclass.minimax",
+    "equalise_risks": "gmm_theory.multiclass.minimax",
+    "minimax_priors": "gmm_theory.multiclass.minimax",
+    "realisable_minimax": "gmm_theory.multiclass.minimax",
+    "KClassMixture": "gmm_theory.multiclass.mixture",
+    "fit_mixture": "gmm_theory.multiclass.mixture",
+    "random_mixture": "gmm_theory.multiclass.mixture",
+    "sample": "gmm_theory.multiclass.mixture",
+    "orthant_probability": "gmm_theory.multiclass.orthant",
+    "lda_risks_over_priors": "gmm_theory.multiclass.prior_sweep",
+    "quadratic_class_risks": "gmm_theory.multiclass.quadratic",
+    "quadratic_scores": "gmm_theory.multiclass.quadratic",
+    "class_risks": "gmm_theory.multiclass.risk",
+})
 
 __all__ = [
     "allocate_model",

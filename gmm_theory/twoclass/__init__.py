@@ -12,53 +12,57 @@ or linear rules, in closed form and as population limits.
 - :mod:`~gmm_theory.twoclass.montecarlo`: the finite-sample twin of all of it.
 """
 
-from gmm_theory.twoclass.landscape import allocations_for_priors as allocations_for_priors
-from gmm_theory.twoclass.landscape import best_allocations as best_allocations
-from gmm_theory.twoclass.landscape import feasible_prior_range as feasible_prior_range
-from gmm_theory.twoclass.landscape import iso_density_allocations as iso_density_allocations
-from gmm_theory.twoclass.landscape import prior_curve as prior_curve
-from gmm_theory.twoclass.learners import LEARNERS as LEARNERS
-from gmm_theory.twoclass.learners import LOGISTIC_L2 as LOGISTIC_L2
-from gmm_theory.twoclass.learners import Learner as Learner
-from gmm_theory.twoclass.learners import fit_allocations as fit_allocations
-from gmm_theory.twoclass.learners import get_learner as get_learner
-from gmm_theory.twoclass.learners import least_squares as least_squares
-from gmm_theory.twoclass.learners import logistic as logistic
-from gmm_theory.twoclass.learners import plugin as plugin
-from gmm_theory.twoclass.learners import threshold_erm as threshold_erm
-from gmm_theory.twoclass.limits import drop_priors as drop_priors
-from gmm_theory.twoclass.limits import iterated_drop_priors as iterated_drop_priors
-from gmm_theory.twoclass.limits import optimal_quota_priors as optimal_quota_priors
-from gmm_theory.twoclass.limits import policy_class_risks as policy_class_risks
-from gmm_theory.twoclass.limits import policy_priors as policy_priors
-from gmm_theory.twoclass.limits import population_rule as population_rule
-from gmm_theory.twoclass.limits import ssp_margin as ssp_margin
-from gmm_theory.twoclass.limits import trained_class_risks as trained_class_risks
-from gmm_theory.twoclass.mixture import PAPER_MEANS as PAPER_MEANS
-from gmm_theory.twoclass.mixture import PAPER_PRIORS as PAPER_PRIORS
-from gmm_theory.twoclass.mixture import PAPER_STDS as PAPER_STDS
-from gmm_theory.twoclass.mixture import TwoClassMixture as TwoClassMixture
-from gmm_theory.twoclass.mixture import sample as sample
-from gmm_theory.twoclass.optimal import interior_threshold as interior_threshold
-from gmm_theory.twoclass.optimal import risk_minimising_threshold as risk_minimising_threshold
-from gmm_theory.twoclass.optimal import std_proportional_priors as std_proportional_priors
-from gmm_theory.twoclass.optimal import trained_worst_class_risk as trained_worst_class_risk
-from gmm_theory.twoclass.optimal import worst_class_optimal_priors as worst_class_optimal_priors
-from gmm_theory.twoclass.optimal import worst_class_optimal_risk as worst_class_optimal_risk
-from gmm_theory.twoclass.optimal import worst_class_threshold as worst_class_threshold
-from gmm_theory.twoclass.pruned_law import ssp_kept_fractions as ssp_kept_fractions
-from gmm_theory.twoclass.pruned_law import ssp_threshold as ssp_threshold
-from gmm_theory.twoclass.pruned_law import ssp_training_priors as ssp_training_priors
-from gmm_theory.twoclass.pruned_law import ssp_training_risk as ssp_training_risk
-from gmm_theory.twoclass.pruned_law import training_priors as training_priors
-from gmm_theory.twoclass.risk import LinearRule as LinearRule
-from gmm_theory.twoclass.risk import average_risk as average_risk
-from gmm_theory.twoclass.risk import class_risks as class_risks
-from gmm_theory.twoclass.risk import linear_class_risks as linear_class_risks
-from gmm_theory.twoclass.risk import worst_class_risk as worst_class_risk
-from gmm_theory.twoclass.surrogate import least_squares_rule as least_squares_rule
-from gmm_theory.twoclass.surrogate import least_squares_threshold as least_squares_threshold
-from gmm_theory.twoclass.surrogate import logistic_rule as logistic_rule
+from gmm_theory._lazy import export_lazily
+
+export_lazily(__name__, {
+    "allocations_for_priors": "gmm_theory.twoclass.landscape",
+    "best_allocations": "gmm_theory.twoclass.landscape",
+    "feasible_prior_range": "gmm_theory.twoclass.landscape",
+    "iso_density_allocations": "gmm_theory.twoclass.landscape",
+    "prior_curve": "gmm_theory.twoclass.landscape",
+    "LEARNERS": "gmm_theory.twoclass.learners",
+    "LOGISTIC_L2": "gmm_theory.twoclass.learners",
+    "Learner": "gmm_theory.twoclass.learners",
+    "fit_allocations": "gmm_theory.twoclass.learners",
+    "get_learner": "gmm_theory.twoclass.learners",
+    "least_squares": "gmm_theory.twoclass.learners",
+    "logistic": "gmm_theory.twoclass.learners",
+    "plugin": "gmm_theory.twoclass.learners",
+    "threshold_erm": "gmm_theory.twoclass.learners",
+    "drop_priors": "gmm_theory.twoclass.limits",
+    "iterated_drop_priors": "gmm_theory.twoclass.limits",
+    "optimal_quota_priors": "gmm_theory.twoclass.limits",
+    "policy_class_risks": "gmm_theory.twoclass.limits",
+    "policy_priors": "gmm_theory.twoclass.limits",
+    "population_rule": "gmm_theory.twoclass.limits",
+    "ssp_margin": "gmm_theory.twoclass.limits",
+    "trained_class_risks": "gmm_theory.twoclass.limits",
+    "PAPER_MEANS": "gmm_theory.twoclass.paper",
+    "PAPER_PRIORS": "gmm_theory.twoclass.paper",
+    "PAPER_STDS": "gmm_theory.twoclass.paper",
+    "TwoClassMixture": "gmm_theory.twoclass.mixture",
+    "sample": "gmm_theory.twoclass.mixture",
+    "interior_threshold": "gmm_theory.twoclass.optimal",
+    "risk_minimising_threshold": "gmm_theory.twoclass.optimal",
+    "std_proportional_priors": "gmm_theory.twoclass.optimal",
+    "trained_worst_class_risk": "gmm_theory.twoclass.optimal",
+    "worst_class_optimal_priors": "gmm_theory.twoclass.optimal",
+    "worst_class_optimal_risk": "gmm_theory.twoclass.optimal",
+    "worst_class_threshold": "gmm_theory.twoclass.optimal",
+    "ssp_kept_fractions": "gmm_theory.twoclass.pruned_law",
+    "ssp_threshold": "gmm_theory.twoclass.pruned_law",
+    "ssp_training_priors": "gmm_theory.twoclass.pruned_law",
+    "ssp_training_risk": "gmm_theory.twoclass.pruned_law",
+    "training_priors": "gmm_theory.twoclass.pruned_law",
+    "LinearRule": "gmm_theory.twoclass.risk",
+    "average_risk": "gmm_theory.twoclass.risk",
+    "class_risks": "gmm_theory.twoclass.risk",
+    "linear_class_risks": "gmm_theory.twoclass.risk",
+    "worst_class_risk": "gmm_theory.twoclass.risk",
+    "least_squares_rule": "gmm_theory.twoclass.surrogate",
+    "least_squares_threshold": "gmm_theory.twoclass.surrogate",
+    "logistic_rule": "gmm_theory.twoclass.surrogate",
+})
 
 __all__ = [
     "allocations_for_priors",

@@ -13,10 +13,8 @@ import jax
 import jax.numpy as jnp
 
 from gmm_theory import _checks
+from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
-PAPER_MEANS = (-1.0, 1.0)
-PAPER_STDS = (0.5, 1.5)
-PAPER_PRIORS = (0.5, 0.5)
 
 
 @jax.tree_util.register_pytree_node_class

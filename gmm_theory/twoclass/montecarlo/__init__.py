@@ -7,35 +7,39 @@ fitted and scored exactly, vectorised over seeds and allocations.
 - :mod:`~gmm_theory.twoclass.montecarlo.comparison`: methods at finite n beside their limits.
 """
 
-from gmm_theory.twoclass.montecarlo.comparison import METHODS as METHODS
-from gmm_theory.twoclass.montecarlo.comparison import Method as Method
-from gmm_theory.twoclass.montecarlo.comparison import compare_methods as compare_methods
-from gmm_theory.twoclass.montecarlo.comparison import drop_regret_map as drop_regret_map
-from gmm_theory.twoclass.montecarlo.comparison import method_limits as method_limits
-from gmm_theory.twoclass.montecarlo.comparison import regret_mixture as regret_mixture
-from gmm_theory.twoclass.montecarlo.engine import SeedSample as SeedSample
-from gmm_theory.twoclass.montecarlo.engine import Summary as Summary
-from gmm_theory.twoclass.montecarlo.engine import convergence as convergence
-from gmm_theory.twoclass.montecarlo.engine import density_counts as density_counts
-from gmm_theory.twoclass.montecarlo.engine import density_grid as density_grid
-from gmm_theory.twoclass.montecarlo.engine import draw as draw
-from gmm_theory.twoclass.montecarlo.engine import draw_seeds as draw_seeds
-from gmm_theory.twoclass.montecarlo.engine import evaluate_counts as evaluate_counts
-from gmm_theory.twoclass.montecarlo.engine import fit_rules as fit_rules
-from gmm_theory.twoclass.montecarlo.engine import grid_allocations as grid_allocations
-from gmm_theory.twoclass.montecarlo.engine import population_class_risks as population_class_risks
-from gmm_theory.twoclass.montecarlo.engine import summarise as summarise
-from gmm_theory.twoclass.montecarlo.engine import sweep as sweep
-from gmm_theory.twoclass.montecarlo.engine import trial as trial
-from gmm_theory.twoclass.montecarlo.policies import margin_counts as margin_counts
-from gmm_theory.twoclass.montecarlo.policies import policy_counts as policy_counts
-from gmm_theory.twoclass.montecarlo.policies import validation_errors as validation_errors
-from gmm_theory.twoclass.montecarlo.selection import PRUNING_RULES as PRUNING_RULES
-from gmm_theory.twoclass.montecarlo.selection import class_mean_distance as class_mean_distance
-from gmm_theory.twoclass.montecarlo.selection import class_sizes as class_sizes
-from gmm_theory.twoclass.montecarlo.selection import global_ranks as global_ranks
-from gmm_theory.twoclass.montecarlo.selection import priority as priority
-from gmm_theory.twoclass.montecarlo.selection import within_class_ranks as within_class_ranks
+from gmm_theory._lazy import export_lazily
+
+export_lazily(__name__, {
+    "METHODS": "gmm_theory.twoclass.montecarlo.comparison",
+    "Method": "gmm_theory.twoclass.montecarlo.comparison",
+    "compare_methods": "gmm_theory.twoclass.montecarlo.comparison",
+    "drop_regret_map": "gmm_theory.twoclass.montecarlo.comparison",
+    "method_limits": "gmm_theory.twoclass.montecarlo.comparison",
+    "regret_mixture": "gmm_theory.twoclass.montecarlo.comparison",
+    "SeedSample": "gmm_theory.twoclass.montecarlo.engine",
+    "Summary": "gmm_theory.twoclass.montecarlo.engine",
+    "convergence": "gmm_theory.twoclass.montecarlo.engine",
+    "density_counts": "gmm_theory.twoclass.montecarlo.engine",
+    "density_grid": "gmm_theory.twoclass.montecarlo.engine",
+    "draw": "gmm_theory.twoclass.montecarlo.engine",
+    "draw_seeds": "gmm_theory.twoclass.montecarlo.engine",
+    "evaluate_counts": "gmm_theory.twoclass.montecarlo.engine",
+    "fit_rules": "gmm_theory.twoclass.montecarlo.engine",
+    "grid_allocations": "gmm_theory.twoclass.montecarlo.engine",
+    "population_class_risks": "gmm_theory.twoclass.montecarlo.engine",
+    "summarise": "gmm_theory.twoclass.montecarlo.engine",
+    "sweep": "gmm_theory.twoclass.montecarlo.engine",
+    "trial": "gmm_theory.twoclass.montecarlo.engine",
+    "margin_counts": "gmm_theory.twoclass.montecarlo.policies",
+    "policy_counts": "gmm_theory.twoclass.montecarlo.policies",
+    "validation_errors": "gmm_theory.twoclass.montecarlo.policies",
+    "PRUNING_RULES": "gmm_theory.twoclass.montecarlo.selection",
+    "class_mean_distance": "gmm_theory.twoclass.montecarlo.selection",
+    "class_sizes": "gmm_theory.twoclass.montecarlo.selection",
+    "global_ranks": "gmm_theory.twoclass.montecarlo.selection",
+    "priority": "gmm_theory.twoclass.montecarlo.selection",
+    "within_class_ranks": "gmm_theory.twoclass.montecarlo.selection",
+})
 
 __all__ = [
     "class_mean_distance",
