@@ -12,6 +12,15 @@ the ``bridge`` extra) and :mod:`gmm_theory.figures`.
 
 from gmm_theory._lazy import export_lazily
 
+# The two-class names come from gmm_theory.twoclass, which re-exports them.
+_TWOCLASS = (
+    "TwoClassMixture", "sample", "interior_threshold", "risk_minimising_threshold",
+    "std_proportional_priors", "trained_worst_class_risk", "worst_class_optimal_priors",
+    "worst_class_optimal_risk", "worst_class_threshold", "ssp_kept_fractions", "ssp_threshold",
+    "ssp_training_priors", "ssp_training_risk", "training_priors", "average_risk", "class_risks",
+    "linear_class_risks", "worst_class_risk", "least_squares_threshold",
+)
+
 export_lazily(__name__, {
     "RULES": "gmm_theory.allocate",
     "SEMANTICS": "gmm_theory.allocate",
@@ -29,25 +38,7 @@ export_lazily(__name__, {
     "one_step_drop_priors": "gmm_theory.drop",
     "realised_priors": "gmm_theory.drop",
     "smoothed_errors": "gmm_theory.drop",
-    "TwoClassMixture": "gmm_theory.twoclass.mixture",
-    "sample": "gmm_theory.twoclass.mixture",
-    "interior_threshold": "gmm_theory.twoclass.optimal",
-    "risk_minimising_threshold": "gmm_theory.twoclass.optimal",
-    "std_proportional_priors": "gmm_theory.twoclass.optimal",
-    "trained_worst_class_risk": "gmm_theory.twoclass.optimal",
-    "worst_class_optimal_priors": "gmm_theory.twoclass.optimal",
-    "worst_class_optimal_risk": "gmm_theory.twoclass.optimal",
-    "worst_class_threshold": "gmm_theory.twoclass.optimal",
-    "ssp_kept_fractions": "gmm_theory.twoclass.pruned_law",
-    "ssp_threshold": "gmm_theory.twoclass.pruned_law",
-    "ssp_training_priors": "gmm_theory.twoclass.pruned_law",
-    "ssp_training_risk": "gmm_theory.twoclass.pruned_law",
-    "training_priors": "gmm_theory.twoclass.pruned_law",
-    "average_risk": "gmm_theory.twoclass.risk",
-    "class_risks": "gmm_theory.twoclass.risk",
-    "linear_class_risks": "gmm_theory.twoclass.risk",
-    "worst_class_risk": "gmm_theory.twoclass.risk",
-    "least_squares_threshold": "gmm_theory.twoclass.surrogate",
+    **{name: "gmm_theory.twoclass" for name in _TWOCLASS},
 })
 
 __version__ = "0.1.0"
