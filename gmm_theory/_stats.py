@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import t
+from scipy.special import stdtrit
 
 
 def mean_and_standard_error(values) -> tuple[np.ndarray, np.ndarray]:
@@ -57,5 +57,5 @@ def t_interval(values, level: float = 0.95) -> Interval:
     mean, count = float(values.mean()), values.size
     if count == 1:
         return Interval(mean, np.nan, np.nan, 1)
-    half = t.ppf((1 + level) / 2, count - 1) * values.std(ddof=1) / np.sqrt(count)
+    half = stdtrit(count - 1, (1 + level) / 2) * values.std(ddof=1) / np.sqrt(count)
     return Interval(mean, mean - half, mean + half, count)
