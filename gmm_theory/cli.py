@@ -501,20 +501,24 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def compilation_cache() -> Path:
-    """Where compiled XLA programs persist between commands: ``$GMM_THEORY_CACHE``, else
-    ``gmm-theory/jax`` in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+def cache_folder() -> Path:
+    """Where the command line keeps what it compiles between runs: ``$GMM_THEORY_CACHE``, else
+    ``gmm-theory`` in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
     if os.environ.get("GMM_THEORY_CACHE"):
         return Path(os.environ["GMM_THEORY_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gmm-theory" / "jax"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gmm-theory"
 
 
 def _cache_compilations(jax) -> None:
-    """JAX's persistent compilation cache in :func:`compilation_cache`, for every program (the
-    default keeps only those that took a second to compile), so that a repeated command skips
-    XLA's compiler."""
-    jax.config.update("jax_compilation_cache_dir", str(compilation_cache()))
+    """JAX's persistent compilation cache in ``jax`` under :func:`cache_folder`, for every
+    program (the default keeps only those that took a second to compile), so that a repeated
+    command skips XLA's compiler; and the store of traced programs in ``exported``
+    (:mod:`gmm_theory._exported`), so that it skips tracing the solvers too."""
+    from gmm_theory import _exported
+
+    jax.config.update("jax_compilation_cache_dir", str(cache_folder() / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    _exported.enable(cache_folder() / "exported")
 
 
 def main(argv=None) -> int:

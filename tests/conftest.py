@@ -1,5 +1,9 @@
+import os
+
 import jax
 import pytest
+
+from gmm_theory import _exported
 
 
 @pytest.fixture(autouse=True)
@@ -7,3 +11,22 @@ def float64():
     """Closed forms are checked to ~1e-8, which needs float64."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def command_line_cache(tmp_path_factory):
+    """The command line's caches in a folder of the test session, not the user's."""
+    previous = os.environ.get("GMM_THEORY_CACHE")
+    os.environ["GMM_THEORY_CACHE"] = str(tmp_path_factory.mktemp("gmm-theory-cache"))
+    yield
+    if previous is None:
+        del os.environ["GMM_THEORY_CACHE"]
+    else:
+        os.environ["GMM_THEORY_CACHE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def no_exported_store():
+    """Each test starts with the store of traced programs off (``gmm_theory.cli.main`` turns it on)."""
+    yield
+    _exported.enable(None)
