@@ -9,3 +9,7 @@ class MissingExtra(ImportError):
 
 class NotConverged(RuntimeError):
     """The saddle-point iteration ended without meeting its tolerance."""
+
+
+class StoreInUse(RuntimeError):
+    """Another live process holds the lock of a sweep's results store."""

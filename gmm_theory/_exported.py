@@ -18,12 +18,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import os
-import tempfile
 from pathlib import Path
 
 import jax
 import numpy as np
+
+from gmm_theory._io import replacing
 
 _store: Path | None = None
 
@@ -72,14 +72,6 @@ def _load(path: Path):
         return None
 
 
-def _save(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-
-
 def call(function, static: dict, *arrays) -> tuple:
     """``function(*arrays, **static)``, a tuple of arrays, through the store when it is enabled.
 
@@ -93,5 +85,7 @@ def call(function, static: dict, *arrays) -> tuple:
     exported = _load(path)
     if exported is None:
         exported = _export(function, static, arrays)
-        _save(path, exported.serialize())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as handle:
+            handle.write(exported.serialize())
     return tuple(exported.call(*arrays))

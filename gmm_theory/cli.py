@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from gmm_theory._errors import MissingExtra, NotConverged
+from gmm_theory._errors import MissingExtra, NotConverged, StoreInUse
 from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 # Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
@@ -536,7 +536,7 @@ def main(argv=None) -> int:
         # The closed forms need float64; the CNNs of the bridge train in float32.
         with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
             _emit(args.run(args), args.json)
-    except (ValueError, FileNotFoundError, NotConverged, MissingExtra) as error:
+    except (ValueError, FileNotFoundError, NotConverged, MissingExtra, StoreInUse) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -3,9 +3,14 @@
 Each line is one JSON object with a ``sha256`` of the rest of the record, appended and
 flushed to disk before the run counts as done, so a sweep killed at any moment leaves at
 worst one truncated last line.  Opening the store checks every line; a line that does not
-parse or whose checksum fails is reported, moved to ``records.rejected`` and not used, and
-its run is done again.  Query phases (recalls and scores per seed) and kept indices are
+parse or whose checksum fails is reported and not used.  A reader (``report``, the figures)
+leaves the file as it is; the writer (a sweep) moves such lines to ``records.rejected``, and
+their runs are done again.  Query phases (recalls and scores per seed) and kept indices are
 stored beside the records as compressed ``.npz`` files written atomically.
+
+One writer at a time: the writer holds ``sweep.lock``, created atomically with its process
+id and host, and removed when it closes the store.  A lock whose process is no longer
+running on this host is stale and taken over with a warning.
 """
 
 from __future__ import annotations
@@ -13,15 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from gmm_theory._errors import StoreInUse
 from gmm_theory._io import replacing
 
 RECORDS = "records.jsonl"
 REJECTED = "records.rejected"
+LOCK = "sweep.lock"
 
 
 def _checksum(record: dict) -> str:
@@ -40,15 +48,76 @@ def _parse(line: str) -> dict | None:
     return record
 
 
-class Store:
-    """Records of finished runs in ``directory`` (created if needed), keyed by ``run_id``."""
+def write_arrays(path, **arrays) -> None:
+    """Save ``arrays`` to the ``.npz`` file ``path`` atomically (compressed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as handle:
+        np.savez_compressed(handle, **arrays)
 
-    def __init__(self, directory):
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
+
+
+def _take_lock(path: Path) -> None:
+    """Create the lock file ``path`` for this process, or raise :class:`StoreInUse` if a live
+    process holds it; a stale lock (its process gone from this host) is replaced."""
+    host = socket.gethostname()
+    while True:
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            fields = path.read_text(encoding="utf-8", errors="replace").split()
+            pid = int(fields[0]) if fields and fields[0].isdigit() else None
+            owner_host = fields[1] if len(fields) > 1 else host
+            if pid is not None and (owner_host != host or _running(pid)):
+                raise StoreInUse(f"{path.parent} is in use by the sweep of process {pid} on {owner_host}; wait for "
+                                 f"it to finish, or stop it (its lock is {path})") from None
+            warnings.warn(f"{path}: taking over the stale lock of process {pid}, which is no longer running",
+                          RuntimeWarning, stacklevel=3)
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(handle, "w", encoding="utf-8") as lock:
+            lock.write(f"{os.getpid()} {host}\n")
+        return
+
+
+class Store:
+    """Records of finished runs in ``directory``, keyed by ``run_id``.
+
+    A reader (the default) only reads; with ``writer=True`` the directory is created if
+    needed and locked against other writers until :meth:`close` (or the end of a ``with``
+    block), and damaged lines are moved out of the records.
+    """
+
+    def __init__(self, directory, *, writer: bool = False):
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.writer = writer
         self.records: dict[str, dict] = {}
         self.rejected: list[str] = []
+        if writer:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _take_lock(self.directory / LOCK)
         self._load()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the writer's lock."""
+        if self.writer:
+            (self.directory / LOCK).unlink(missing_ok=True)
+            self.writer = False
 
     @property
     def path(self) -> Path:
@@ -66,16 +135,27 @@ class Store:
             elif record["run_id"] not in self.records:
                 self.records[record["run_id"]] = record
                 good.append(line)
-        if self.rejected:
-            warnings.warn(f"{self.path}: {len(self.rejected)} damaged record(s) moved to {REJECTED}; "
-                          "their runs will be done again", RuntimeWarning, stacklevel=2)
-            with open(self.directory / REJECTED, "a", encoding="utf-8") as handle:
-                handle.writelines(line if line.endswith("\n") else line + "\n" for line in self.rejected)
-            with replacing(self.path) as handle:
-                handle.write("".join(good).encode())
+        if not self.rejected:
+            return
+        if not self.writer:
+            warnings.warn(f"{self.path}: {len(self.rejected)} damaged record(s) not used; the next "
+                          f"`gmm-theory sweep` into this folder moves them to {REJECTED} and does their runs again",
+                          RuntimeWarning, stacklevel=3)
+            return
+        warnings.warn(f"{self.path}: {len(self.rejected)} damaged record(s) moved to {REJECTED}; "
+                      "their runs will be done again", RuntimeWarning, stacklevel=3)
+        with open(self.directory / REJECTED, "a", encoding="utf-8") as handle:
+            handle.writelines(line if line.endswith("\n") else line + "\n" for line in self.rejected)
+        with replacing(self.path) as handle:
+            handle.write("".join(good).encode())
+
+    def _check_writer(self) -> None:
+        if not self.writer:
+            raise ValueError(f"the store in {self.directory} was opened for reading; open it with writer=True")
 
     def append(self, record: dict) -> None:
         """Add a finished run's record, durably (flushed and fsynced)."""
+        self._check_writer()
         record = {**record, "sha256": None}
         record["sha256"] = _checksum(record)
         with open(self.path, "a", encoding="utf-8") as handle:
@@ -85,10 +165,8 @@ class Store:
         self.records[record["run_id"]] = record
 
     def save_arrays(self, name: str, **arrays) -> None:
-        path = self.directory / f"{name}.npz"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as handle:
-            np.savez_compressed(handle, **arrays)
+        self._check_writer()
+        write_arrays(self.directory / f"{name}.npz", **arrays)
 
     def save_kept(self, name: str, kept, total: int) -> None:
         """Kept indices out of ``total`` training samples, as a packed bit mask."""

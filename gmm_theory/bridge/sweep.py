@@ -269,7 +269,11 @@ def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | No
     the seed's full-data query phase (unless stored), then its runs, so that records come in
     from the first seed on."""
     executor = executor or LocalExecutor()
-    store = Store(directory)
+    with Store(directory, writer=True) as store:
+        return _run_into(store, config, executor, progress)
+
+
+def _run_into(store: Store, config: SweepConfig, executor, progress: bool | None) -> Store:
     _check_same_settings(store, config)
     _dataset(config.settings.get("dataset", "digits"), config.settings.get("root"))  # fail before training
     todo = [run_ for run_ in config.runs() if run_[0] not in store.records]

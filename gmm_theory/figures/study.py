@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 from gmm_theory._stats import Interval, t_interval
 from gmm_theory.bridge.embeddings import embedding_mixture
 from gmm_theory.bridge.pipeline import BridgeConfig
-from gmm_theory.bridge.store import Store
+from gmm_theory.bridge.store import Store, write_arrays
 from gmm_theory.figures.empirical import load_records
 from gmm_theory.multiclass.allocators import Quadrature, trained_class_risks
 from gmm_theory.multiclass.mixture import KClassMixture
@@ -172,7 +172,7 @@ def seed_mixtures(directory, settings: dict, seeds, *, components: int = 8) -> d
             with jax.enable_x64(False):  # the CNN trains in float32
                 fitted = embedding_mixture(BridgeConfig(**settings, seed=seed, progress=False), components=components)
             arrays = _mixture_arrays(fitted.mixture)
-            store.save_arrays(f"mixture_seed{seed}", **arrays)
+            write_arrays(Path(directory) / f"mixture_seed{seed}.npz", **arrays)
         mixtures[seed] = KClassMixture(arrays["means"], arrays["covariances"], arrays["priors"])
     return mixtures
 

@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,8 @@ import pytest
 from gmm_theory.bridge import sweep
 from gmm_theory.figures import empirical
 from gmm_theory.bridge.select import budget
-from gmm_theory.bridge.store import REJECTED, Store
+from gmm_theory._errors import StoreInUse
+from gmm_theory.bridge.store import LOCK, REJECTED, Store
 from gmm_theory.cli import main
 
 TINY = """
@@ -122,9 +124,12 @@ def test_a_damaged_last_record_is_reported_and_rerun(finished, tiny_config, tmp_
     else:
         lines[-1] = lines[-1].replace('"seed": 0', '"seed": 7')
     (out / "records.jsonl").write_text("".join(lines))
-    with pytest.warns(RuntimeWarning, match="1 damaged record"):
-        store = Store(out)
-    assert len(store.records) == 3 and (out / REJECTED).read_text().strip() == lines[-1].strip()
+    with pytest.warns(RuntimeWarning, match="1 damaged record.*not used"):
+        read = Store(out)
+    assert len(read.records) == 3 and (out / "records.jsonl").read_text() == "".join(lines)
+    assert not (out / REJECTED).exists()  # a reader leaves the repair to the writer
+    with pytest.warns(RuntimeWarning, match="1 damaged record.*moved"), Store(out, writer=True) as store:
+        assert len(store.records) == 3 and (out / REJECTED).read_text().strip() == lines[-1].strip()
     executor = CountingExecutor()
     resumed = sweep.run_sweep(sweep.load_config(tiny_config), out, executor, progress=False)
     assert executor.tasks == 1 and _outcomes(resumed) == _outcomes(finished)
@@ -225,7 +230,7 @@ def test_cli_rejects_a_bad_config_before_training(tmp_path, capsys):
 
 def _fixture_store(directory) -> Store:
     """A store of synthetic records: 2 methods x 3 densities x 2 seeds, 3 classes."""
-    store = Store(directory)
+    store = Store(directory, writer=True)
     for method, shift in (("Random", 0.0), ("Random+DRoP", 0.05)):
         for density in (0.3, 0.6, 1.0):
             for seed in (0, 1):
@@ -236,7 +241,39 @@ def _fixture_store(directory) -> Store:
                               "average_accuracy": float(accuracies.mean()),
                               "worst_class_accuracy": float(accuracies.min()),
                               "class_densities": kept.tolist(), "full_data_class_recalls": [0.95, 0.9, 0.6]})
+    store.close()
     return store
+
+
+def test_a_second_writer_is_refused_while_the_first_runs(tmp_path):
+    with Store(tmp_path / "store", writer=True):
+        with pytest.raises(StoreInUse, match=f"process {os.getpid()}"):
+            Store(tmp_path / "store", writer=True)
+        assert Store(tmp_path / "store").records == {}  # readers are not locked out
+    with Store(tmp_path / "store", writer=True):  # closing released the lock
+        pass
+    assert not (tmp_path / "store" / LOCK).exists()
+
+
+def test_a_stale_lock_is_taken_over(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / LOCK).write_text(f"{finished.stdout.strip()} {socket.gethostname()}\n")
+    with pytest.warns(RuntimeWarning, match="stale lock"), Store(tmp_path, writer=True):
+        assert (tmp_path / LOCK).read_text().split()[0] == str(os.getpid())
+
+
+def test_a_reader_cannot_write(tmp_path):
+    with pytest.raises(ValueError, match="opened for reading"):
+        Store(tmp_path).append({"run_id": "a"})
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_command_line_refuses_a_second_sweep_into_one_folder(tmp_path, capsys):
+    config = tmp_path / "sweep.toml"
+    config.write_text(TINY)
+    with Store(tmp_path / "out", writer=True):
+        assert main(["sweep", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "is in use by the sweep of process" in capsys.readouterr().err
 
 
 def test_report_writes_the_table_and_every_figure(tmp_path):
@@ -263,6 +300,15 @@ def test_report_cli_and_missing_store(tmp_path, capsys):
     assert "Random+DRoP" in capsys.readouterr().out and (tmp_path / "figs" / "class_densities.png").exists()
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "no finished runs" in capsys.readouterr().err and not (tmp_path / "empty").exists()
+
+
+def test_report_leaves_a_damaged_store_as_it_is(tmp_path, capsys):
+    records = _fixture_store(tmp_path / "store").path
+    damaged = records.read_text() + '{"run_id": "half a line'
+    records.write_text(damaged)
+    with pytest.warns(RuntimeWarning, match="1 damaged record"):
+        assert main(["report", str(tmp_path / "store"), "--out", str(tmp_path / "figs"), "--json"]) == 0
+    assert records.read_text() == damaged and not (tmp_path / "store" / REJECTED).exists()
 
 
 def test_sweep_and_report_with_no_arguments_run_the_built_in_example(tmp_path, monkeypatch, capsys):
