@@ -8,6 +8,7 @@ import importlib
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -43,8 +44,28 @@ LEARNERS = _Names("gmm_theory.twoclass.learners", "LEARNERS")
 PRUNING_RULES = _Names("gmm_theory.twoclass.montecarlo.selection", "PRUNING_RULES")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Each option's default after its help text, unless the text gives it or there is none."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        if not action.option_strings or "default" in text or any(action.default is value for value in
+                                                                  (None, False, argparse.SUPPRESS)):
+            return text
+        shown = " ".join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
+        return f"{text} (default: {shown})".replace("%", "%%").replace("%%(", "%(")
+
+
 class _Parser(argparse.ArgumentParser):
-    """Argument errors as one line naming the parameter, exit status 2, no usage dump."""
+    """Argument errors as one line naming the parameter, exit status 2, no usage dump; option
+    defaults in the help; negative numbers in any notation (-1e300, -inf) read as values."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        # argparse's own pattern knows only -1 and -1.5, so "--means 1e300 -1e300" would read
+        # -1e300 as an option.
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-inf(inity)?$", re.I)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -362,20 +383,33 @@ def _save_npz(path: str, **arrays) -> None:
         np.savez(handle, **arrays)
 
 
+def _command(commands, name: str, summary: str):
+    """A sub-command whose help line in the list of commands is also its own description."""
+    return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.")
+
+
+def _add_mixture_options(command) -> None:
+    """The two-class mixture x | y ~ N(mean_y, std_y^2), P(y) = prior_y; the paper's example by default."""
+    command.add_argument("--means", nargs=2, type=float, default=list(PAPER_MEANS), metavar=("M0", "M1"),
+                         help="class means")
+    command.add_argument("--stds", nargs=2, type=float, default=list(PAPER_STDS), metavar=("S0", "S1"),
+                         help="class standard deviations")
+    command.add_argument("--priors", nargs=2, type=float, default=list(PAPER_PRIORS), metavar=("P0", "P1"),
+                         help="class priors of the full training set and of the test set")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gmm-theory", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    theory = commands.add_parser("theory", help="closed-form risks and optima of the two-class model")
-    theory.add_argument("--means", nargs=2, type=float, default=list(PAPER_MEANS), metavar=("M0", "M1"))
-    theory.add_argument("--stds", nargs=2, type=float, default=list(PAPER_STDS), metavar=("S0", "S1"))
-    theory.add_argument("--priors", nargs=2, type=float, default=list(PAPER_PRIORS), metavar=("P0", "P1"))
+    theory = _command(commands, "theory", "closed-form risks and optima of the two-class model")
+    _add_mixture_options(theory)
     theory.add_argument("--densities", nargs=2, type=float, metavar=("D0", "D1"),
                         help="class densities of random within-class pruning")
     theory.add_argument("--ssp-margin", type=float, metavar="M", help="SSP margin pruning radius")
     theory.set_defaults(run=_theory)
 
-    alloc = commands.add_parser("allocate", help="class quotas from the shared allocator (default: one DRoP "
+    alloc = _command(commands, "allocate", "class quotas from the shared allocator (default: one DRoP "
                                 "step on the paper's example, 5000 samples per class, density 0.5)")
     alloc.add_argument("--sizes", nargs="+", type=int, metavar="N", help="class sizes (default: 5000 5000)")
     budget = alloc.add_mutually_exclusive_group()
@@ -387,52 +421,51 @@ def _build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--weights", nargs="+", type=float, metavar="W", help="custom class weights")
     alloc.add_argument("--rule", choices=RULES, metavar="RULE", help="a fixed rule: %(choices)s")
     alloc.add_argument("--semantics", choices=SEMANTICS, default="density", metavar="S",
-                       help="%(choices)s (default: %(default)s)")
+                       help="%(choices)s")
     alloc.set_defaults(run=_allocate)
 
-    sim = commands.add_parser("simulate", help="Monte Carlo risks over a grid of class densities")
-    sim.add_argument("--means", nargs=2, type=float, default=list(PAPER_MEANS), metavar=("M0", "M1"))
-    sim.add_argument("--stds", nargs=2, type=float, default=list(PAPER_STDS), metavar=("S0", "S1"))
-    sim.add_argument("--priors", nargs=2, type=float, default=list(PAPER_PRIORS), metavar=("P0", "P1"))
+    sim = _command(commands, "simulate", "Monte Carlo risks over a grid of class densities")
+    _add_mixture_options(sim)
     sim.add_argument("--n", type=int, default=2000, help="training-set size before pruning")
     sim.add_argument("--grid", type=int, default=16, help="G: densities 1/G, ..., 1 per class")
     sim.add_argument("--seeds", type=int, default=32, help="Monte Carlo repetitions")
     sim.add_argument("--fit", choices=LEARNERS, default="threshold", metavar="LEARNER",
-                     help="%(choices)s (default: %(default)s)")
+                     help="%(choices)s")
     sim.add_argument("--prune", choices=PRUNING_RULES, default="random", metavar="RULE",
-                     help="%(choices)s (default: %(default)s)")
+                     help="%(choices)s")
     sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
     sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
     sim.set_defaults(run=_simulate)
 
-    figs = commands.add_parser("figures", help="regenerate every figure as PNG and PDF")
-    figs.add_argument("--out", default="figures", metavar="DIR", help="output folder (default: figures)")
+    figs = _command(commands, "figures", "regenerate every figure as PNG and PDF")
+    figs.add_argument("--out", default="figures", metavar="DIR", help="output folder")
     figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
     figs.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help="draw only these figures: "
                       "%(choices)s")
     figs.set_defaults(run=_figures)
 
-    asym = commands.add_parser("asymptotics", help="high-dimensional class errors of ridge ERM (n, d -> infinity)")
+    asym = _command(commands, "asymptotics", "high-dimensional class errors of ridge ERM (n, d -> infinity)")
     asym.add_argument("--loss", default="logistic", choices=LOSSES, metavar="LOSS",
-                      help="%(choices)s (default: %(default)s)")
+                      help="%(choices)s")
     asym.add_argument("--lam", type=float, default=0.01, help="ridge penalty lam ||w||^2 / 2")
     asym.add_argument("--alpha", type=float, nargs="+", default=[2.0], metavar="ALPHA",
                       help="samples per dimension n / d before pruning; several give a learning curve, solved in "
-                           "one vectorised call (default: 2)")
+                           "one vectorised call")
     asym.add_argument("--r", type=float, default=1.0, help="||mu||^2")
-    asym.add_argument("--stds", nargs=2, type=float, default=[0.5, 1.5], metavar=("S-", "S+"))
-    asym.add_argument("--priors", nargs=2, type=float, default=[0.5, 0.5], metavar=("P-", "P+"))
+    asym.add_argument("--stds", nargs=2, type=float, default=[0.5, 1.5], metavar=("S-", "S+"),
+                      help="class standard deviations per coordinate")
+    asym.add_argument("--priors", nargs=2, type=float, default=[0.5, 0.5], metavar=("P-", "P+"), help="class priors")
     asym.add_argument("--densities", nargs=2, type=float, default=[1.0, 1.0], metavar=("D-", "D+"),
                       help="class densities of random within-class pruning")
-    asym.add_argument("--damping", type=float, default=0.5, help="first damping of the iteration (default: 0.5)")
-    asym.add_argument("--max-steps", type=int, default=3000, help="iterations before Newton's method (default: 3000)")
+    asym.add_argument("--damping", type=float, default=0.5, help="first damping of the iteration")
+    asym.add_argument("--max-steps", type=int, default=3000, help="iterations before Newton's method")
     asym.add_argument("--nodes", type=int, default=12,
                       help="Gauss-Legendre nodes per panel of the first rule, doubled until the quadrature error "
-                           "is below 1e-7 (default: 12)")
+                           "is below 1e-7")
     asym.set_defaults(run=_asymptotics)
 
-    multi = commands.add_parser("multiclass", help="allocators compared on a random K-class mixture in d dimensions")
+    multi = _command(commands, "multiclass", "allocators compared on a random K-class mixture in d dimensions")
     multi.add_argument("--k", type=int, default=10, help="number of classes")
     multi.add_argument("--dim", type=int, default=32, help="dimension d")
     multi.add_argument("--seed", type=int, default=0, help="seed of the mixture and the quadrature")
@@ -440,13 +473,13 @@ def _build_parser() -> argparse.ArgumentParser:
     multi.add_argument("--separation", type=float, default=4.0, help="typical distance between class means")
     multi.add_argument("--heterogeneity", type=float, default=0.5, help="h: class stds exp(U(-h, h))")
     multi.add_argument("--classifier", default="lda", choices=CLASSIFIERS, metavar="NAME",
-                       help="%(choices)s (default: %(default)s)")
+                       help="%(choices)s")
     multi.add_argument("--semantics", default="density", choices=SEMANTICS, metavar="S",
-                       help="one-step DRoP quotas: %(choices)s (default: %(default)s)")
+                       help="one-step DRoP quotas: %(choices)s")
     multi.add_argument("--points", type=int, default=1024, help="lattice points per orthant probability")
     multi.set_defaults(run=_multiclass)
 
-    bridge = commands.add_parser("bridge", help="prune a real dataset with the shared allocator and train a CNN")
+    bridge = _command(commands, "bridge", "prune a real dataset with the shared allocator and train a CNN")
     bridge.add_argument("--dataset", default="digits",
                         help="digits, mnist1d, fashion-mnist, mnist, cifar10, cifar100, tinyimagenet or npz:PATH")
     bridge.add_argument("--root", help="data directory (default: the dataset's standard place)")
@@ -454,9 +487,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bridge.add_argument("--scorer", default="random", help="within-class score, a name of "
                         "gmm_theory.bridge.scores.SCORERS")
     bridge.add_argument("--quoter", default="drop", help="class quotas: a policy of gmm_theory.drop.POLICIES other "
-                        "than optimal (default: drop)")
+                        "than optimal")
     bridge.add_argument("--density", type=float, default=0.5, help="fraction of the training set to keep")
-    bridge.add_argument("--seed", type=int, default=0)
+    bridge.add_argument("--seed", type=int, default=0, help="seed of the split, the scores and the training")
     bridge.add_argument("--query-inits", type=int, default=None,
                         help="query models averaged (default: the scorer's official protocol)")
     bridge.add_argument("--epochs", default="auto", help="query epochs E (final: (0.5 + 0.5 d) E / d)")
@@ -465,23 +498,23 @@ def _build_parser() -> argparse.ArgumentParser:
                         "exponential")
     bridge.add_argument("--step", type=float, default=1.0, help="iterated-drop damping step")
     bridge.add_argument("--semantics", default="density", choices=SEMANTICS, metavar="S",
-                        help="drop quotas: %(choices)s (default: %(default)s)")
+                        help="drop quotas: %(choices)s")
     bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
     bridge.add_argument("--width", type=int, help="first-layer channels of the small CNN (default 16)")
     bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
     bridge.set_defaults(run=_bridge)
 
-    sweep = commands.add_parser("sweep", help="run a grid of bridge runs from a TOML file, resumably")
+    sweep = _command(commands, "sweep", "run a grid of bridge runs from a TOML file, resumably")
     sweep.add_argument("config", metavar="CONFIG.toml", nargs="?",
                        help="the sweep (default: a built-in example, Random and Random+DRoP on digits)")
     sweep.add_argument("--out", default=EXAMPLE_STORE, metavar="DIR",
-                       help=f"results store, rerun to resume (default: {EXAMPLE_STORE})")
+                       help="results store, rerun to resume")
     sweep.add_argument("--executor", default="local", help="local or ray")
     sweep.add_argument("--workers", type=int, default=1, help="local process pool size (1: sequential)")
     sweep.add_argument("--address", help="Ray cluster address (default: start a local one)")
     sweep.set_defaults(run=_sweep)
 
-    report = commands.add_parser("report", help="summary table and figures of a sweep's records")
+    report = _command(commands, "report", "summary table and figures of a sweep's records")
     report.add_argument("directory", metavar="DIR", nargs="?", default=EXAMPLE_STORE,
                         help=f"a sweep's store (default: {EXAMPLE_STORE}, where a bare gmm-theory sweep writes)")
     report.add_argument("--out", metavar="FIGDIR", help="where the figures go (default: DIR/figures)")
@@ -493,7 +526,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="with --study, skip the Gaussian model (which trains one query model per seed)")
     report.set_defaults(run=_report)
 
-    derive = commands.add_parser("derive", help="sympy derivations of the closed forms, as LaTeX")
+    derive = _command(commands, "derive", "sympy derivations of the closed forms, as LaTeX")
     derive.set_defaults(run=None)
 
     for command in (theory, alloc, sim, figs, asym, multi, bridge, sweep, report, derive):

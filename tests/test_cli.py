@@ -1,4 +1,6 @@
+import argparse
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -239,3 +241,30 @@ def test_compiled_programs_persist_in_the_cache_folder(tmp_path):
     subprocess.run([sys.executable, "-m", "gmm_theory.cli", "theory"], env=environment, check=True,
                    capture_output=True)
     assert any((cache / "jax").iterdir())
+
+
+def _sub_commands():
+    from gmm_theory.cli import _build_parser
+
+    (commands,) = [action for action in _build_parser()._actions if action.dest == "command"]
+    return commands.choices
+
+
+def test_every_sub_command_has_a_description_and_every_option_help_with_its_default():
+    for name, command in _sub_commands().items():
+        assert command.description, name
+        text = command.format_help()
+        for action in command._actions:
+            assert action.help, (name, action.option_strings)
+            default = action.default
+            if action.option_strings and default not in (None, False, argparse.SUPPRESS) and default is not True:
+                shown = " ".join(map(str, default)) if isinstance(default, list) else str(default)
+                # Compared without white space: the help wraps long defaults, even inside a word.
+                assert f"default:{shown}".replace(" ", "") in "".join(text.split()), (name, action.option_strings)
+
+
+def test_negative_numbers_in_any_notation_are_values():
+    from gmm_theory.cli import _build_parser
+
+    args = _build_parser().parse_args(["theory", "--means", "1e300", "-1e300", "--stds", "-inf", "-.5"])
+    assert args.means == [1e300, -1e300] and args.stds[0] == -math.inf and args.stds[1] == -0.5
