@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 
 import jax
 import jax.numpy as jnp
@@ -138,3 +139,20 @@ def require_extra(extra: str, modules) -> None:
     if missing:
         raise MissingExtra(f"this needs the {extra!r} extra (missing: {', '.join(missing)}); "
                            f"install it with: pip install 'gmm_theory[{extra}]'")
+
+
+def memory_limit() -> int:
+    """Bytes the default JAX device can hold: its allocator's limit where it reports one (a
+    GPU), else the machine's physical memory."""
+    stats = jax.devices()[0].memory_stats() or {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"])
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(what: str, needed: float) -> None:
+    """A ``ValueError`` before any allocation when ``what`` needs more than :func:`memory_limit`."""
+    limit = memory_limit()
+    if needed > limit:
+        raise ValueError(f"{what} needs about {needed / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB of "
+                         "memory here; choose smaller sizes")

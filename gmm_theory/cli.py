@@ -219,6 +219,7 @@ def _simulate(args) -> dict:
         raise ValueError(f"grid and seeds must be at least 1, got grid={args.grid}, seeds={args.seeds}")
     if args.margin is not None and args.prune != "ssp":
         raise ValueError(f"margin applies to --prune ssp, got --prune {args.prune}")
+    simulate.check_memory(args.n, args.seeds, 1 if args.margin is not None else args.grid**2, args.fit)
     mixture = gt.TwoClassMixture(args.means, args.stds, args.priors)
     key = jax.random.key(args.seed)
     start = time.perf_counter()

@@ -143,6 +143,9 @@ def random_mixture(seed: int, num_classes: int, dimension: int, *, separation: f
         raise ValueError(f"separation must be positive and finite, got {separation}")
     if not (np.isfinite(heterogeneity) and heterogeneity >= 0):
         raise ValueError(f"heterogeneity must be non-negative and finite, got {heterogeneity}")
+    # The covariances and their Cholesky factors, (K, d, d) each, and the K^2 class-pair terms.
+    _checks.check_memory(f"a mixture of {num_classes} classes in {dimension} dimensions",
+                         8.0 * num_classes * (3 * dimension * dimension + 4 * num_classes))
     rng = np.random.default_rng(seed)
     means = separation / np.sqrt(2 * dimension) * rng.normal(size=(num_classes, dimension))
     stds = np.exp(heterogeneity * rng.uniform(-1, 1, size=num_classes))

@@ -95,3 +95,30 @@ def test_unknown_rules_are_named(mixture):
 def test_bad_sizes_are_named(n, seeds, name, mixture):
     with pytest.raises(ValueError, match=name):
         simulate.sweep(mixture, jax.random.key(0), n, ALLOCATIONS, seeds)
+
+
+@pytest.mark.parametrize("fit", ["threshold", "logistic"])
+@pytest.mark.parametrize(("n", "seeds", "grid"), [(500, 8, 8), (4000, 4, 4), (500, 16, 24)])
+def test_the_memory_estimate_bounds_xla_s_own_accounting(fit, n, seeds, grid):
+    mixture = gt.TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
+    keys = jax.random.split(jax.random.key(0), seeds)
+
+    def peak(compiled) -> int:
+        usage = compiled.memory_analysis()
+        return usage.temp_size_in_bytes + usage.argument_size_in_bytes + usage.output_size_in_bytes
+
+    drawing = peak(simulate._draw_seeds.lower(mixture, keys, n, "random", fit).compile())
+    samples = simulate.draw_seeds(mixture, jax.random.key(0), n, seeds, "random", fit)
+    axis = simulate.density_grid(grid)
+    counts = simulate.density_counts(samples, simulate.grid_allocations(axis, axis))
+    evaluating = peak(simulate._evaluate_counts.lower(mixture, samples, counts, fit, 128).compile())
+    estimate = simulate.memory_needed(n, seeds, grid**2, fit)
+    assert max(drawing, evaluating) <= estimate <= 4 * max(drawing, evaluating)
+
+
+def test_sizes_beyond_the_memory_are_refused_before_allocation():
+    mixture = gt.TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
+    with pytest.raises(ValueError, match=r"32 seeds x 0 allocations at n = 1000000000000 needs about .* GiB"):
+        simulate.draw_seeds(mixture, jax.random.key(0), 10**12, 32)
+    with pytest.raises(ValueError, match="32 seeds x 10000000000 allocations at n = 2000"):
+        simulate.check_memory(2000, 32, 10**10)

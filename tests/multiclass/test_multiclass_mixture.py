@@ -168,3 +168,10 @@ def test_fit_mixture_needs_two_samples_in_every_class():
 
     with pytest.raises(ValueError, match="class 1"):
         fit_mixture(np.random.default_rng(0).normal(size=(5, 2)), np.array([0, 0, 2, 2, 2]))
+
+
+def test_a_mixture_beyond_the_memory_is_refused_before_allocation():
+    from gmm_theory.multiclass.mixture import random_mixture
+
+    with pytest.raises(ValueError, match="a mixture of 1000000000000 classes in 32 dimensions needs about"):
+        random_mixture(0, 10**12, 32)

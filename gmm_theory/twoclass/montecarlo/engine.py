@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gmm_theory import _checks
 from gmm_theory._stats import mean_and_standard_error
 from gmm_theory.twoclass.learners import fit_allocations, get_learner
 from gmm_theory.twoclass.limits import trained_class_risks
@@ -96,6 +97,7 @@ def draw_seeds(mixture: TwoClassMixture, key: jax.Array, n: int, seeds: int, pru
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     if not (isinstance(seeds, int) and seeds >= 1):
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    check_memory(n, seeds, 0, fit)
     return _draw_seeds(mixture, jax.random.split(key, seeds), n, prune, fit)
 
 
@@ -112,7 +114,9 @@ def evaluate_counts(mixture: TwoClassMixture, seeds: SeedSample, counts, fit: st
     fits are evaluated ``chunk_size`` allocations at a time, so memory stays bounded.
     """
     get_learner(fit)
-    return _evaluate_counts(mixture, seeds, jnp.asarray(counts, jnp.int32), fit, chunk_size)
+    counts = jnp.asarray(counts, jnp.int32)
+    check_memory(seeds.x.shape[-1], counts.shape[0], counts.shape[1], fit, chunk_size)
+    return _evaluate_counts(mixture, seeds, counts, fit, chunk_size)
 
 
 @functools.partial(jax.jit, static_argnames=("fit", "chunk_size"))
@@ -134,8 +138,30 @@ def sweep(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: in
     exactly as :func:`trial` does, so a sweep equals a loop of trials.
     """
     densities = check_densities(densities)
+    check_memory(n, seeds, densities.shape[0], fit, chunk_size)
     samples = draw_seeds(mixture, key, n, seeds, prune, fit)
     return evaluate_counts(mixture, samples, density_counts(samples, densities), fit, chunk_size)
+
+
+def memory_needed(n: int, seeds: int, allocations: int, fit: str = "threshold", chunk_size: int = 128) -> int:
+    """Bytes a sweep of ``seeds`` x ``allocations`` trials at ``n`` samples needs at its peak,
+    as XLA accounts the compiled programs (temporaries, arguments and outputs), rounded up:
+    72 per sample to draw; to evaluate, per seed, 48 per sample and 64 per allocation for
+    threshold ERM, and 48 per sample plus 8 KiB for each allocation of a chunk for the fits
+    that are chunked."""
+    drawn = 72 * seeds * n
+    if fit == "threshold":
+        evaluated = seeds * (48 * n + 64 * allocations)
+    else:
+        evaluated = seeds * (min(allocations, chunk_size) * (48 * n + 8192) + 64 * allocations)
+    return max(drawn, evaluated if allocations else 0)
+
+
+def check_memory(n: int, seeds: int, allocations: int, fit: str = "threshold", chunk_size: int = 128) -> None:
+    """A ``ValueError`` naming the sizes, before anything is allocated, when :func:`memory_needed`
+    exceeds the memory here."""
+    _checks.check_memory(f"{seeds} seeds x {allocations} allocations at n = {n}",
+                         memory_needed(n, seeds, allocations, fit, chunk_size))
 
 
 def density_counts(samples: SeedSample, densities) -> jax.Array:
