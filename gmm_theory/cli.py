@@ -10,6 +10,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from gmm_theory._errors import MissingExtra, NotConverged, StoreInUse
@@ -368,6 +369,28 @@ def _report(args) -> dict:
     return {"written": [str(path) for path in written]}
 
 
+def _output_folder(text: str) -> str:
+    """An output folder (argparse type): created now, and tried with a file, so that a path
+    that cannot be written fails before any work is done."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write in {text}: {error.strerror}") from None
+    return text
+
+
+def _output_file(text: str) -> str:
+    """An output file (argparse type): not a folder, in a folder that can be written."""
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    _output_folder(str(Path(text).parent))
+    return text
+
+
 def _positive_int(name: str, text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {text!r}")
@@ -436,11 +459,11 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="%(choices)s")
     sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
-    sim.add_argument("--out", metavar="FILE.npz", help="also save the per-seed arrays")
+    sim.add_argument("--out", metavar="FILE.npz", type=_output_file, help="also save the per-seed arrays")
     sim.set_defaults(run=_simulate)
 
     figs = _command(commands, "figures", "regenerate every figure as PNG and PDF")
-    figs.add_argument("--out", default="figures", metavar="DIR", help="output folder")
+    figs.add_argument("--out", default="figures", metavar="DIR", type=_output_folder, help="output folder")
     figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
     figs.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help="draw only these figures: "
                       "%(choices)s")
@@ -502,13 +525,13 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="drop quotas: %(choices)s")
     bridge.add_argument("--bf16", action="store_true", help="bfloat16 compute (GPU)")
     bridge.add_argument("--width", type=int, help="first-layer channels of the small CNN (default 16)")
-    bridge.add_argument("--out", metavar="DIR", help="also write result.json and kept_indices.npy here")
+    bridge.add_argument("--out", metavar="DIR", type=_output_folder, help="also write result.json and kept_indices.npy here")
     bridge.set_defaults(run=_bridge)
 
     sweep = _command(commands, "sweep", "run a grid of bridge runs from a TOML file, resumably")
     sweep.add_argument("config", metavar="CONFIG.toml", nargs="?",
                        help="the sweep (default: a built-in example, Random and Random+DRoP on digits)")
-    sweep.add_argument("--out", default=EXAMPLE_STORE, metavar="DIR",
+    sweep.add_argument("--out", default=EXAMPLE_STORE, metavar="DIR", type=_output_folder,
                        help="results store, rerun to resume")
     sweep.add_argument("--executor", default="local", help="local or ray")
     sweep.add_argument("--workers", type=int, default=1, help="local process pool size (1: sequential)")
@@ -518,7 +541,7 @@ def _build_parser() -> argparse.ArgumentParser:
     report = _command(commands, "report", "summary table and figures of a sweep's records")
     report.add_argument("directory", metavar="DIR", nargs="?", default=EXAMPLE_STORE,
                         help=f"a sweep's store (default: {EXAMPLE_STORE}, where a bare gmm-theory sweep writes)")
-    report.add_argument("--out", metavar="FIGDIR", help="where the figures go (default: DIR/figures)")
+    report.add_argument("--out", metavar="FIGDIR", type=_output_folder, help="where the figures go (default: DIR/figures)")
     report.add_argument("--study", action="store_true", help="also write DIR/study.md: Table 2 with 95 %% "
                         "intervals, paired DRoP effects, the Gaussian model's predictions and the verdicts")
     report.add_argument("--densities", type=float, nargs="+", default=[0.3, 0.5, 0.8],

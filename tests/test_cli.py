@@ -268,3 +268,25 @@ def test_negative_numbers_in_any_notation_are_values():
 
     args = _build_parser().parse_args(["theory", "--means", "1e300", "-1e300", "--stds", "-inf", "-.5"])
     assert args.means == [1e300, -1e300] and args.stds[0] == -math.inf and args.stds[1] == -0.5
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "--out", "{folder}"], "is a folder; give a file name"),
+    (["figures", "--out", "{file}"], "exists and is not a folder"),
+    (["sweep", "--out", "{file}"], "exists and is not a folder"),
+    (["bridge", "--out", "{file}/results"], "cannot write in"),
+    (["report", "--out", "{file}"], "exists and is not a folder"),
+    (["sweep", "{folder}"], "is a folder, not a TOML file"),
+    (["sweep", "{binary}"], "is not a text (UTF-8) TOML file"),
+])
+def test_outputs_and_configs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_path, capsys):
+    (tmp_path / "file").write_text("taken")
+    (tmp_path / "binary.toml").write_bytes(bytes(range(128, 256)))
+    paths = {"folder": tmp_path, "file": tmp_path / "file", "binary": tmp_path / "binary.toml"}
+    try:
+        status = main([item.format(**paths) for item in argv])
+    except SystemExit as exit:  # argument errors exit from the parser
+        status = exit.code
+    error = capsys.readouterr().err
+    assert status == 2
+    assert message in error and error.count("\n") == 1

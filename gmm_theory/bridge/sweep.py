@@ -149,12 +149,16 @@ def load_config(path=None) -> SweepConfig:
     if path is None:
         return parse_config(EXAMPLE)
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"sweep config {path} is a folder, not a TOML file")
     if not path.is_file():
         raise FileNotFoundError(f"sweep config {path} does not exist")
     try:
-        table = tomllib.loads(path.read_text())
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"sweep config {path} is not a text (UTF-8) TOML file") from None
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{path} is not valid TOML: {error}") from None
+        raise ValueError(f"sweep config {path} is not valid TOML: {error}") from None
     return parse_config(table)
 
 
