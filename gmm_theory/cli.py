@@ -391,6 +391,16 @@ def _output_file(text: str) -> str:
     return text
 
 
+def _margin(text: str) -> float:
+    """An SSP margin (argparse type), validated as the library validates it."""
+    from gmm_theory._checks import as_margin
+
+    try:
+        return as_margin(float(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive_int(name: str, text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {text!r}")
@@ -430,7 +440,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_mixture_options(theory)
     theory.add_argument("--densities", nargs=2, type=float, metavar=("D0", "D1"),
                         help="class densities of random within-class pruning")
-    theory.add_argument("--ssp-margin", type=float, metavar="M", help="SSP margin pruning radius")
+    theory.add_argument("--ssp-margin", type=_margin, metavar="M", help="SSP margin pruning radius")
     theory.set_defaults(run=_theory)
 
     alloc = _command(commands, "allocate", "class quotas from the shared allocator (default: one DRoP "
@@ -457,7 +467,7 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="%(choices)s")
     sim.add_argument("--prune", choices=PRUNING_RULES, default="random", metavar="RULE",
                      help="%(choices)s")
-    sim.add_argument("--margin", type=float, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
+    sim.add_argument("--margin", type=_margin, help="SSP margin M (with --prune ssp): keep |x - class mean| >= M")
     sim.add_argument("--seed", type=int, default=0, help="PRNG seed")
     sim.add_argument("--out", metavar="FILE.npz", type=_output_file, help="also save the per-seed arrays")
     sim.set_defaults(run=_simulate)

@@ -278,8 +278,12 @@ def test_negative_numbers_in_any_notation_are_values():
     (["report", "--out", "{file}"], "exists and is not a folder"),
     (["sweep", "{folder}"], "is a folder, not a TOML file"),
     (["sweep", "{binary}"], "is not a text (UTF-8) TOML file"),
+    (["simulate", "--prune", "ssp", "--margin", "nan"], "margin must be a finite number >= 0, got nan"),
+    (["theory", "--ssp-margin", "-1"], "margin must be a finite number >= 0, got -1.0"),
+    (["theory", "--means", "-1", "1e300"], "(the closed forms square it), got 2e+300"),
+    (["simulate", "--n", "1000000000000"], "GiB of memory here"),
 ])
-def test_outputs_and_configs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_path, capsys):
+def test_inputs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_path, capsys):
     (tmp_path / "file").write_text("taken")
     (tmp_path / "binary.toml").write_bytes(bytes(range(128, 256)))
     paths = {"folder": tmp_path, "file": tmp_path / "file", "binary": tmp_path / "binary.toml"}

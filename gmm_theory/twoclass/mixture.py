@@ -69,6 +69,13 @@ def _validate(means, stds, priors) -> None:
     _checks.check_probability_vector("priors", priors)
     if not means[0] < means[1]:
         raise ValueError(f"means must be strictly increasing (mu_0 < mu_1), got {means.tolist()}")
+    # The closed forms square standardised means (mu / sigma)^2 and 1 / sigma^2: beyond the
+    # square root of the largest float they overflow into silently trivial answers.
+    largest = float(jnp.sqrt(jnp.finfo(jnp.asarray(0.0).dtype).max)) / 100
+    scale = max(float(abs(means).max()), 1.0) / float(stds.min())
+    if not scale <= largest:
+        raise ValueError(f"means and stds must keep max(|mean|, 1) / std below {largest:.3g} (the closed forms "
+                         f"square it), got {scale:.3g}")
 
 
 def sample(mixture: TwoClassMixture, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:

@@ -27,6 +27,8 @@ def test_defaults_are_the_paper_example():
         (dict(priors=(0.5, math.nan)), r"priors\[1\] must be finite"),
         (dict(means=(0.0, 1.0, 2.0)), r"means must have 2 entries"),
         (dict(stds="wide"), r"stds must be a sequence of numbers"),
+        (dict(means=(-1.0, 1e300)), r"max\(\|mean\|, 1\) / std below .* got 2e\+300"),
+        (dict(stds=(1e-200, 1.0)), r"max\(\|mean\|, 1\) / std below .* got 1e\+200"),
     ],
 )
 def test_bad_input_names_the_parameter(kwargs, pattern):
@@ -44,3 +46,11 @@ def test_with_priors_validates_and_keeps_the_class_laws():
     assert jnp.allclose(mixture.stds, jnp.array([0.5, 1.5]))
     with pytest.raises(ValueError, match="priors"):
         TwoClassMixture().with_priors((0.25, 0.5))
+
+
+def test_the_closed_forms_stay_finite_up_to_the_scale_limit():
+    from gmm_theory import risk_minimising_threshold, worst_class_threshold
+
+    mixture = TwoClassMixture((-1.0, 1e150), (0.5, 1.5), (0.5, 0.5))
+    for threshold in (risk_minimising_threshold(mixture), worst_class_threshold(mixture)):
+        assert -1.0 < float(threshold) < 1e150
