@@ -87,7 +87,7 @@ def _jsonable(value):
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
     if isinstance(value, list):
         return " ".join(_cell(item) for item in value)
     return str(value)
@@ -102,16 +102,33 @@ def _print_table(rows: list[dict], indent: str) -> None:
         print(indent + "  ".join(cell.rjust(width) for cell, width in zip(line, widths)))
 
 
+def _shape(value) -> tuple:
+    """The shape of a nested list of numbers (rectangular), () for a number."""
+    if not isinstance(value, list):
+        return ()
+    return (len(value), *(_shape(value[0]) if value else ()))
+
+
 def _print_text(result: dict, indent: str = "") -> None:
+    """``result`` for a person: nested sections, tables of rows, numbers to 6 digits, a matrix
+    as aligned rows, and larger arrays by their shape only (``--json`` gives every value)."""
     for key, value in result.items():
+        shape = _shape(value)
         if isinstance(value, dict):
             print(f"{indent}{key}:")
             _print_text(value, indent + "  ")
         elif isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
             print(f"{indent}{key}:")
             _print_table(value, indent + "  ")
+        elif len(shape) == 2:
+            print(f"{indent}{key}:")
+            for row in value:
+                print(indent + "  " + " ".join(f"{item:>8.3g}" if isinstance(item, float) else f"{item!s:>8}"
+                                               for item in row))
+        elif len(shape) > 2:
+            print(f"{indent}{key}: an array of shape {' x '.join(map(str, shape))} (--json prints its values)")
         else:
-            print(f"{indent}{key}: {value}")
+            print(f"{indent}{key}: {_cell(value)}")
 
 
 def _emit(result: dict, as_json: bool) -> None:

@@ -294,3 +294,11 @@ def test_inputs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_
     error = capsys.readouterr().err
     assert status == 2
     assert message in error and error.count("\n") == 1
+
+
+def test_text_output_prints_matrices_as_rows_and_larger_arrays_by_shape(capsys):
+    assert main(["simulate", "--grid", "3", "--seeds", "2", "--n", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "[" not in text and "class_risks_mean: an array of shape 3 x 3 x 2" in text
+    rows = text.split("worst_class_risk_mean:\n")[1].splitlines()[:3]
+    assert all(len(row.split()) == 3 and all(0 <= float(cell) <= 1 for cell in row.split()) for row in rows)
