@@ -249,12 +249,16 @@ def _ordered_trapezoid(upper, factor):
     return upper[order], ordered @ q * signs
 
 
+def _rounding(constraints: int, dtype) -> float:
+    """4 m eps: the rounding allowance of an integrand with m factors."""
+    return 4 * constraints * float(jnp.finfo(dtype).eps)
+
+
 def _error_bound(estimates, constraints: int):
     """t_{S-1}(0.99975) s / sqrt(S) + 4 m eps for S independent ``estimates``."""
     shifts = estimates.shape[0]
     quantile = float(stdtrit(shifts - 1, _COVERAGE))
-    rounding = 4 * constraints * float(jnp.finfo(estimates.dtype).eps)
-    return quantile * jnp.std(estimates, ddof=1) / np.sqrt(shifts) + rounding
+    return quantile * jnp.std(estimates, ddof=1) / np.sqrt(shifts) + _rounding(constraints, estimates.dtype)
 
 
 def _shifted_lattices(key, points: int, shifts: int, dimension: int, dtype) -> jax.Array:
@@ -269,10 +273,10 @@ def _shifted_lattices(key, points: int, shifts: int, dimension: int, dtype) -> j
 def orthant_probability(upper, factor, key, points: int = 4096, shifts: int = 8):
     """P(Z <= upper) for Z = factor @ u, u ~ N(0, I) (covariance factor @ factor.T, of any
     rank), and an error bound that covers at least 99 % of errors: t_{S-1}(0.99975) standard
-    errors over the S = ``shifts`` random shifts plus 4 m eps for rounding (zero when the
-    covariance has rank 1, where the formula is exact).  Entries of ``upper`` may be +-inf.
-    The lattice has :func:`lattice_size` (``points``) points.  Differentiable in ``upper``
-    and ``factor``."""
+    errors over the S = ``shifts`` random shifts plus 4 m eps for rounding (the rounding
+    allowance alone when the covariance has rank 1, where the formula is exact).  Entries of
+    ``upper`` may be +-inf.  The lattice has :func:`lattice_size` (``points``) points.
+    Differentiable in ``upper`` and ``factor``."""
     if isinstance(shifts, bool) or not isinstance(shifts, (int, np.integer)) or shifts < 2:
         raise ValueError(f"shifts must be an integer >= 2, got {shifts!r}")
     upper = jnp.asarray(upper)
@@ -280,7 +284,8 @@ def orthant_probability(upper, factor, key, points: int = 4096, shifts: int = 8)
     bounds, trapezoid = _ordered_trapezoid(upper, factor)
     rank = trapezoid.shape[1]
     if rank == 1:
-        return _integrand(jnp.zeros((1, 0), upper.dtype), bounds, trapezoid)[0], jnp.zeros((), upper.dtype)
+        exact = _integrand(jnp.zeros((1, 0), upper.dtype), bounds, trapezoid)[0]
+        return exact, jnp.full((), _rounding(upper.shape[0], upper.dtype), upper.dtype)
     lattices = _shifted_lattices(key, points, shifts, rank - 1, upper.dtype)
     values = _integrand(lattices.reshape(-1, rank - 1), bounds, trapezoid)
     estimates = jnp.mean(values.reshape(shifts, -1), axis=-1)

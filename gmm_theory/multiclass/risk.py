@@ -57,7 +57,8 @@ def _probabilities(uppers, factors, key, points: int, shifts: int):
 def class_risks(mixture: KClassMixture, classifier: LinearClassifier, key, points: int = 4096,
                 shifts: int = 8) -> tuple[jax.Array, jax.Array]:
     """Class risks (K,) and their error bounds (K,), which cover at least 99 % of errors
-    (:func:`~gmm_theory.multiclass.orthant.orthant_probability`; zero for K = 2)."""
+    (:func:`~gmm_theory.multiclass.orthant.orthant_probability`; for K = 2 only the rounding
+    allowance 4 eps of the exact formula)."""
     correct, bounds = _probabilities(*correctness_constraints(mixture, classifier), key, points, shifts)
     return 1.0 - correct, bounds
 
