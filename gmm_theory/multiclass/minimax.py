@@ -71,11 +71,13 @@ class RealisableMinimax(NamedTuple):
     risks (K,), and the certificate ``gap``: how much the linearised problem at the solution
     could still lower the worst risk within the full trust radius (0 at a first-order KKT
     point).  The solver stops once the gap is below its tolerance, so a gap below the
-    risks' own quadrature error says no more than that."""
+    risks' own quadrature error says no more than that.  ``steps``: the steps tried, each one
+    linearisation after the first."""
 
     priors: np.ndarray
     risks: np.ndarray
     gap: float
+    steps: int
 
 
 def _linearised_step(risks, jacobian, priors, caps, radius: float) -> tuple[np.ndarray, float]:
@@ -127,11 +129,11 @@ def realisable_minimax(linearise: Callable, start, caps, *, iterations: int = 10
     if not radius > 0:
         raise ValueError(f"radius must be positive, got {radius}")
     risks, jacobian = map(np.asarray, linearise(priors))
-    trust, gap = radius, np.inf
-    for _ in range(iterations):
+    trust = radius
+    for steps in range(iterations + 1):
         step, level = _linearised_step(risks, jacobian, priors, caps, radius)
         gap = risks.max() - level
-        if gap < tolerance:
+        if gap < tolerance or steps == iterations:
             break
         if trust < radius:
             step, level = _linearised_step(risks, jacobian, priors, caps, trust)
@@ -142,4 +144,4 @@ def realisable_minimax(linearise: Callable, start, caps, *, iterations: int = 10
             priors, risks, jacobian, trust = trial, trial_risks, trial_jacobian, min(2 * trust, radius)
         else:
             trust /= 2
-    return RealisableMinimax(priors, risks, float(gap))
+    return RealisableMinimax(priors, risks, float(gap), steps)
