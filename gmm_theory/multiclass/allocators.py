@@ -41,7 +41,7 @@ from gmm_theory.drop import ITERATED_DROP, IteratedDrop, check_policy, iterated_
 from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier, least_squares_classifier
 from gmm_theory.multiclass.minimax import RealisableMinimax, realisable_minimax
 from gmm_theory.multiclass.mixture import KClassMixture
-from gmm_theory.multiclass.risk import class_risks
+from gmm_theory.multiclass.risk import class_risks, class_risks_and_gradients
 
 ALLOCATORS = ("stratified", "drop", "iterated-drop", "adjusted", "optimal")
 CLASSIFIERS = {"lda": lda_classifier, "least-squares": least_squares_classifier}
@@ -87,19 +87,13 @@ def _risks(mixture, training_priors, key, classifier, points, shifts, query_rule
 
 
 @functools.partial(jax.jit, static_argnames=("classifier", "points", "shifts"))
-def _risk_jacobian(mixture, training_priors, key, classifier, points, shifts, query_rule=None, relative_step=1e-5):
-    """dR_k / dpi'_j (K, K) by central differences with steps ``relative_step`` pi'_j.
-
-    The quadrature uses the same key at every point, so the risks are a smooth function of
-    the priors (away from the rare points where the variable ordering switches) and the
-    differences are accurate; differencing also compiles far faster than forward-mode
-    differentiation through the (K - 1)-step quadrature.
-    """
-    steps = relative_step * training_priors
-    perturbed = training_priors + jnp.concatenate([jnp.diag(steps), -jnp.diag(steps)])
-    risks = jax.lax.map(lambda p: _risks(mixture, p, key, classifier, points, shifts, query_rule)[0], perturbed)
-    count = training_priors.shape[0]
-    return (risks[:count] - risks[count:]).T / (2 * steps)
+def _risks_and_jacobian(mixture, training_priors, key, classifier, points, shifts, query_rule=None):
+    """Class risks (K,), their error bounds (K,) and dR_k / dpi'_j (K, K) of the rule trained at
+    (or adjusted to) ``training_priors``, by reverse mode
+    (:func:`gmm_theory.multiclass.risk.class_risks_and_gradients`) with the quadrature's
+    shifts fixed (common random numbers)."""
+    return class_risks_and_gradients(mixture, lambda priors: _rule(mixture, priors, classifier, query_rule),
+                                     training_priors, key, points, shifts)
 
 
 def trained_class_risks(mixture: KClassMixture, training_priors, quadrature: Quadrature,
@@ -115,30 +109,35 @@ def _quadrature_args(quadrature: Quadrature, classifier: str) -> tuple:
 
 
 def optimal_priors(mixture: KClassMixture, density: float, quadrature: Quadrature, classifier: str = "lda", *,
-                   adjust: bool = False, rounds: int = 200) -> RealisableMinimax:
+                   adjust: bool = False, rounds: int = 10) -> RealisableMinimax:
     """The realisable worst-class optimal training priors at density d (d pi'_k <= pi_k) of
     the classifier trained at them or, with ``adjust``, of the logit-adjusted full-data rule.
 
-    Iterated DRoP run to its fixed point (``rounds`` at step 0.5) starts
-    :func:`gmm_theory.multiclass.minimax.realisable_minimax`, which certifies it, or moves
-    on from it when a capped class is the worst.
+    ``rounds`` of iterated DRoP (step 0.5) start
+    :func:`gmm_theory.multiclass.minimax.realisable_minimax`, which linearises the risks with
+    their reverse-mode Jacobian and stops when the linearised gap is below 1 % of the
+    largest quadrature error bound of the risks at the start (and at least 1e-7): a smaller
+    gap would be below the quadrature noise.
     """
     data_priors = np.asarray(mixture.priors)
     args = (*_quadrature_args(quadrature, classifier), CLASSIFIERS[classifier](mixture) if adjust else None)
 
     def risks_at(priors):
-        return np.asarray(_risks(mixture, jnp.asarray(priors), *args)[0])
+        return _risks(mixture, jnp.asarray(priors), *args)
 
-    def jacobian_at(priors):
-        return _risk_jacobian(mixture, jnp.asarray(priors), *args)
+    def linearise(priors):
+        risks, _, jacobian = _risks_and_jacobian(mixture, jnp.asarray(priors), *args)
+        return np.asarray(risks), np.asarray(jacobian)
 
-    start = iterated_drop_trajectory(risks_at, data_priors, density, IteratedDrop(rounds, 0.5))[-1]
-    return realisable_minimax(risks_at, jacobian_at, start, data_priors / density)
+    start = iterated_drop_trajectory(lambda p: np.asarray(risks_at(p)[0]), data_priors, density,
+                                     IteratedDrop(rounds, 0.5))[-1]
+    tolerance = max(1e-7, 0.01 * float(np.max(risks_at(start)[1])))
+    return realisable_minimax(linearise, start, data_priors / density, tolerance=tolerance)
 
 
 def allocate_model(mixture: KClassMixture, densities, quadrature: Quadrature, *, classifier: str = "lda",
                    allocators=ALLOCATORS, semantics: str = "density", config: IteratedDrop = ITERATED_DROP,
-                   solver_rounds: int = 200) -> dict[str, Allocated]:
+                   solver_rounds: int = 10) -> dict[str, Allocated]:
     """Every allocator's training priors and class risks at each density (D,).
 
     ``semantics`` is one-step DRoP's (:func:`gmm_theory.allocate.water_fill`); ``config`` sets

@@ -69,49 +69,79 @@ def minimax_priors(mixture: KClassMixture, key, *, classifier: Callable = lda_cl
 class RealisableMinimax(NamedTuple):
     """Training priors (K,) minimising the worst class risk over the realisable set, their class
     risks (K,), and the certificate ``gap``: how much the linearised problem at the solution
-    could still lower the worst risk (0 at a first-order KKT point)."""
+    could still lower the worst risk within the full trust radius (0 at a first-order KKT
+    point).  The solver stops once the gap is below its tolerance, so a gap below the
+    risks' own quadrature error says no more than that.  ``steps``: the steps tried, each one
+    linearisation after the first."""
 
     priors: np.ndarray
     risks: np.ndarray
     gap: float
+    steps: int
 
 
-def realisable_minimax(risks_at: Callable, jacobian_at: Callable, start, caps, *, iterations: int = 100,
-                       radius: float = 0.5, tolerance: float = 1e-7) -> RealisableMinimax:
+def _linearised_step(risks, jacobian, priors, caps, radius: float) -> tuple[np.ndarray, float]:
+    """The step delta in theta = ln pi' and the value t of the linear program
+    min t s.t. R + J diag(pi') delta <= t, pi' . delta = 0, delta_k <= ln(caps_k / pi'_k),
+    |delta_k| <= radius (scipy's HiGHS)."""
+    k = priors.size
+    bounds = [(-radius, min(radius, np.log(c / p))) for p, c in zip(priors, caps)]
+    program = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.c_[jacobian * priors, -np.ones(k)], b_ub=-risks,
+                               A_eq=np.r_[priors, 0.0][None], b_eq=[0.0], bounds=bounds + [(None, None)],
+                               method="highs")
+    if program.status != 0:
+        raise RuntimeError(f"the linear program of the minimax step failed: {program.message}")
+    return program.x[:k], float(program.x[-1])
+
+
+def realisable_minimax(linearise: Callable, start, caps, *, iterations: int = 100, radius: float = 0.5,
+                       tolerance: float = 1e-7) -> RealisableMinimax:
     """min over {pi' in the simplex, pi'_k <= caps_k} of max_k R_k(pi') by sequential linear
-    programming with a trust region, from the realisable priors ``start``.
+    programming with a trust region in theta = ln pi', from the realisable priors ``start``.
 
-    Each step solves, with J = dR/dpi' (``jacobian_at``), the linear program
-        min_{delta, t} t   s.t.  R + J delta <= t,  sum delta = 0,  0 <= pi' + delta <= caps,
-                               |delta_k| <= radius pi'_k
-    (scipy's HiGHS), accepts the step when the true worst risk falls by at least a quarter of
-    the predicted fall (doubling the radius) and halves the radius otherwise.  The relative
-    trust region keeps every prior positive.  The fixed point of iterated DRoP is such a KKT
-    point when no class is capped; when a capped class has the largest risk it is not, and
-    this solver moves the other classes' priors to lower it.
+    ``linearise(priors)`` returns the class risks R (K,) and their Jacobian J = dR/dpi' (K, K).
+    Each step solves, at the current trust radius rho, the linear program in the step delta
+    of theta (dpi'_k = pi'_k delta_k to first order)
+
+        min_{delta, t} t   s.t.  R + J diag(pi') delta <= t,   sum_k pi'_k delta_k = 0,
+                               delta_k <= ln(caps_k / pi'_k),   |delta_k| <= rho
+
+    (scipy's HiGHS) and moves to pi' e^delta / Z, Z = sum_k pi'_k e^delta_k.  Z >= 1 by
+    Jensen's inequality, so the caps still hold.  Risks of rules trained at pi' are closer to
+    linear in ln pi' than in pi' (the LDA biases are ln pi'_k), which is why the step is
+    taken in theta.  A step is accepted when the true worst risk falls by at least a quarter
+    of the predicted fall (doubling rho, up to ``radius``); otherwise rho is halved.
+
+    The certificate ``gap`` = max R - t at the full radius rho = ``radius`` is the fall the
+    linearisation still promises within the largest step the solver takes; measured at a
+    shrunken radius it would shrink with the radius and certify nothing.  It is 0 at a
+    first-order KKT point.  The solver stops when it is below ``tolerance``; for risks
+    estimated by quadrature set the tolerance to a fraction of their error bound (as
+    :func:`gmm_theory.multiclass.allocators.optimal_priors` does), since a linearised gap
+    below the quadrature noise means nothing.  The fixed point of iterated DRoP is such a
+    KKT point when no class is capped; when a capped class has the largest risk it is not,
+    and this solver moves the other classes' priors to lower it.
     """
     priors = np.asarray(start, dtype=np.float64)
     caps = np.asarray(caps, dtype=np.float64)
     if np.any(priors <= 0) or np.any(priors > caps * (1 + 1e-12)) or not np.isclose(priors.sum(), 1.0):
         raise ValueError(f"start must be positive priors summing to 1 with start <= caps, got {priors}")
-    risks = np.asarray(risks_at(priors))
-    k = priors.size
-    gap = np.inf
-    for _ in range(iterations):
-        jacobian = np.asarray(jacobian_at(priors))
-        bounds = [(max(-radius * p, -p), min(radius * p, c - p)) for p, c in zip(priors, caps)]
-        program = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.c_[jacobian, -np.ones(k)], b_ub=-risks,
-                                   A_eq=np.r_[np.ones(k), 0.0][None], b_eq=[0.0], bounds=bounds + [(None, None)],
-                                   method="highs")
-        if program.status != 0:
-            raise RuntimeError(f"the linear program of the minimax step failed: {program.message}")
-        gap = risks.max() - program.x[-1]
-        if gap < tolerance:
+    if not radius > 0:
+        raise ValueError(f"radius must be positive, got {radius}")
+    risks, jacobian = map(np.asarray, linearise(priors))
+    trust = radius
+    for steps in range(iterations + 1):
+        step, level = _linearised_step(risks, jacobian, priors, caps, radius)
+        gap = risks.max() - level
+        if gap < tolerance or steps == iterations:
             break
-        trial = priors + program.x[:k]
-        trial_risks = np.asarray(risks_at(trial))
-        if risks.max() - trial_risks.max() >= 0.25 * gap:
-            priors, risks, radius = trial, trial_risks, min(2 * radius, 0.5)
+        if trust < radius:
+            step, level = _linearised_step(risks, jacobian, priors, caps, trust)
+        trial = priors * np.exp(step)
+        trial /= trial.sum()
+        trial_risks, trial_jacobian = map(np.asarray, linearise(trial))
+        if risks.max() - trial_risks.max() >= 0.25 * (risks.max() - level):
+            priors, risks, jacobian, trust = trial, trial_risks, trial_jacobian, min(2 * trust, radius)
         else:
-            radius /= 2
-    return RealisableMinimax(priors, risks, float(gap))
+            trust /= 2
+    return RealisableMinimax(priors, risks, float(gap), steps)

@@ -37,22 +37,14 @@ from gmm_theory import _checks
 from gmm_theory.multiclass.classifiers import lda_classifier
 from gmm_theory.multiclass.mixture import KClassMixture
 from gmm_theory.multiclass.orthant import orthant_probability
+from gmm_theory.multiclass.risk import correctness_constraints
 
 _REFINED_POINTS = 4  # the second pass uses this many times the first pass's points
 
 
-def _correctness_constraints(mixture: KClassMixture, priors) -> tuple[jax.Array, jax.Array]:
-    """The LDA rule trained at ``priors`` classifies x = mu_k + L_k u (u ~ N(0, I_d)) correctly
-    iff factors[k] @ u <= uppers[k]: uppers (K, K - 1) and factors (K, K - 1, d).  A rival
-    never predicted (prior 0) gets the limit +inf."""
-    num_classes = mixture.means.shape[0]
-    rivals = jnp.asarray(np.array([[j for j in range(num_classes) if j != k] for k in range(num_classes)]))
-    weights, biases = lda_classifier(mixture.with_priors(priors))
-    directions = weights[:, None, :] - weights[rivals]
-    never_predicted = jnp.isneginf(biases[rivals])
-    offsets = jnp.where(never_predicted, jnp.inf, biases[:, None] - jnp.where(never_predicted, 0.0, biases[rivals]))
-    uppers = jnp.einsum("kjd,kd->kj", directions, mixture.means) + offsets
-    return uppers, jnp.einsum("kjd,kde->kje", directions, mixture.cholesky)
+def _lda_constraints(mixture: KClassMixture, priors) -> tuple[jax.Array, jax.Array]:
+    """The correctness constraints (K, K - 1) and (K, K - 1, d) of the LDA rule trained at ``priors``."""
+    return correctness_constraints(mixture, lda_classifier(mixture.with_priors(priors)))
 
 
 # XLA's CPU backend defaults to 256-bit vectors; the integrand's long chains of dependent
@@ -66,7 +58,7 @@ def _sweep(mixture, training_priors, key, points, shifts, refine, batch, dtype):
         return orthant_probability(upper.astype(dtype), factor.astype(dtype), key, lattice_points, shifts)
 
     def first_pass(priors):
-        return jax.vmap(probability, in_axes=(0, 0, None, None))(*_correctness_constraints(mixture, priors),
+        return jax.vmap(probability, in_axes=(0, 0, None, None))(*_lda_constraints(mixture, priors),
                                                                 first_key, points)
 
     correct, bounds = jax.lax.map(first_pass, training_priors, batch_size=batch)
@@ -78,7 +70,7 @@ def _sweep(mixture, training_priors, key, points, shifts, refine, batch, dtype):
 
         def second_pass(args):
             priors, k = args
-            uppers, factors = _correctness_constraints(mixture, priors)
+            uppers, factors = _lda_constraints(mixture, priors)
             return probability(uppers[k], factors[k], second_key, _REFINED_POINTS * points)
 
         again, again_bounds = jax.lax.map(second_pass, (training_priors[rows], classes), batch_size=batch)

@@ -74,11 +74,11 @@ def test_realisable_minimax_matches_an_epigraph_solve_by_scipy(caps):
     def risks_at(p):
         return scale * np.exp(-rate * np.asarray(p))
 
-    def jacobian_at(p):
-        return np.diag(-rate * risks_at(p))
+    def linearise(p):
+        return risks_at(p), np.diag(-rate * risks_at(p))
 
     start = np.array([0.2, 0.8 / 3, 0.8 / 3, 0.8 / 3])
-    solution = realisable_minimax(risks_at, jacobian_at, start, caps)
+    solution = realisable_minimax(linearise, start, caps)
     # Independent: min t s.t. R_k(p) <= t, sum p = 1, 0 <= p <= caps, by SLSQP.
     reference = optimize.minimize(
         lambda z: z[-1], np.r_[start, 1.0], method="SLSQP",
@@ -96,4 +96,4 @@ def test_realisable_minimax_rejects_a_start_above_the_caps():
     from gmm_theory.multiclass.minimax import realisable_minimax
 
     with pytest.raises(ValueError, match="start"):
-        realisable_minimax(lambda p: p, lambda p: np.eye(2), [0.5, 0.5], [0.4, 1.0])
+        realisable_minimax(lambda p: (p, np.eye(2)), [0.5, 0.5], [0.4, 1.0])

@@ -1,13 +1,14 @@
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import stats
 
 from gmm_theory.twoclass.mixture import TwoClassMixture
-from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier
+from gmm_theory.multiclass.classifiers import LinearClassifier, lda_classifier, least_squares_classifier
 from gmm_theory.multiclass.mixture import KClassMixture, sample
 from gmm_theory.multiclass.orthant import orthant_probability
-from gmm_theory.multiclass.risk import class_risks
+from gmm_theory.multiclass.risk import class_risks, class_risks_and_gradients
 from gmm_theory.twoclass.risk import linear_class_risks
 
 
@@ -64,7 +65,7 @@ def test_two_classes_reduce_to_the_one_dimensional_closed_form_of_the_projection
     projected = TwoClassMixture.unchecked(projected_means, projected_stds, np.asarray(mixture.priors))
     expected = linear_class_risks(projected, 1.0, float(classifier.biases[1] - classifier.biases[0]))
     np.testing.assert_allclose(risks, expected, atol=1e-12)
-    assert np.all(np.asarray(bounds) == 0)
+    np.testing.assert_array_equal(bounds, 4 * np.finfo(np.float64).eps)  # rounding only
 
 
 def test_a_class_that_is_never_predicted_has_risk_one_and_costs_nobody_else():
@@ -76,3 +77,27 @@ def test_a_class_that_is_never_predicted_has_risk_one_and_costs_nobody_else():
                              jax.random.key(0))
     assert float(risks[2]) == 1.0
     np.testing.assert_allclose(risks[:2], reduced, atol=1e-12)
+
+
+@pytest.mark.parametrize(("classes", "dimension", "rule", "tolerance"), [
+    (4, 3, lda_classifier, 1e-7), (4, 3, least_squares_classifier, 1e-7), (5, 2, lda_classifier, 1e-4)])
+def test_the_reverse_mode_jacobian_matches_central_differences_of_the_risks(classes, dimension, rule, tolerance):
+    # With the key fixed the quadrature estimate is a smooth function of the priors, so central
+    # differences of class_risks (step 1e-5, error ~1e-9) check the chain rule through the
+    # orthant integral and the rule.  d = 2 < K - 1 = 4 exercises the singular, trapezoidal
+    # case, whose last variable takes the tightest of several limits: where the tightest row
+    # switches at a lattice point the estimate has a kink, which the differences straddle.
+    rng = np.random.default_rng(classes + dimension)
+    mixture = _random_mixture(rng, classes, dimension)
+    priors = jnp.asarray(rng.dirichlet(np.full(classes, 3.0)))
+    key = jax.random.key(5)
+    train = lambda p: rule(mixture.with_priors(p))
+    risks, bounds, jacobian = jax.jit(lambda p: class_risks_and_gradients(mixture, train, p, key, 1024))(priors)
+    plain_risks, plain_bounds = class_risks(mixture, train(priors), key, 1024)
+    np.testing.assert_allclose(risks, plain_risks, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(bounds, plain_bounds, rtol=1e-9)
+    step = 1e-5
+    differences = np.array([(np.asarray(class_risks(mixture, train(priors + step * e), key, 1024)[0])
+                             - np.asarray(class_risks(mixture, train(priors - step * e), key, 1024)[0])) / (2 * step)
+                            for e in np.eye(classes)]).T
+    np.testing.assert_allclose(jacobian, differences, atol=tolerance * np.abs(differences).max())
