@@ -387,16 +387,22 @@ def _report(args) -> dict:
 
 
 def _output_folder(text: str) -> str:
-    """An output folder (argparse type): created now, and tried with a file, so that a path
-    that cannot be written fails before any work is done."""
+    """An output folder (argparse type) that can be written, so that a bad path fails before
+    any work is done: the missing folders are made and a file tried, then they are removed
+    again (a command writes nothing when a later check fails)."""
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
     except OSError as error:
         raise argparse.ArgumentTypeError(f"cannot write in {text}: {error.strerror}") from None
+    finally:
+        for folder in missing:
+            if folder.is_dir():
+                folder.rmdir()
     return text
 
 
@@ -430,6 +436,7 @@ def _save_npz(path: str, **arrays) -> None:
 
     from gmm_theory._io import replacing
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as handle:
         np.savez(handle, **arrays)
 
