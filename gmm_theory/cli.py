@@ -603,13 +603,9 @@ def cache_folder() -> Path:
 def _cache_compilations(jax) -> None:
     """JAX's persistent compilation cache in ``jax`` under :func:`cache_folder`, for every
     program (the default keeps only those that took a second to compile), so that a repeated
-    command skips XLA's compiler; and the store of traced programs in ``exported``
-    (:mod:`gmm_theory._exported`), so that it skips tracing the solvers too."""
-    from gmm_theory import _exported
-
+    command skips XLA's compiler."""
     jax.config.update("jax_compilation_cache_dir", str(cache_folder() / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    _exported.enable(cache_folder() / "exported")
 
 
 def main(argv=None) -> int:

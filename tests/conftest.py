@@ -3,8 +3,6 @@ import os
 import jax
 import pytest
 
-from gmm_theory import _exported
-
 
 @pytest.fixture(autouse=True)
 def float64():
@@ -23,10 +21,3 @@ def command_line_cache(tmp_path_factory):
         del os.environ["GMM_THEORY_CACHE"]
     else:
         os.environ["GMM_THEORY_CACHE"] = previous
-
-
-@pytest.fixture(autouse=True)
-def no_exported_store():
-    """Each test starts with the store of traced programs off (``gmm_theory.cli.main`` turns it on)."""
-    yield
-    _exported.enable(None)

@@ -47,7 +47,7 @@ import numpy as np
 from jax.scipy.special import ndtr
 from scipy.special import roots_legendre
 
-from gmm_theory import _checks, _exported
+from gmm_theory import _checks
 from gmm_theory._errors import NotConverged
 from gmm_theory.twoclass.pruned_law import training_priors
 
@@ -424,14 +424,12 @@ def _solve_lanes(alpha, lam, r, stds, priors, densities, damping, tolerance, qua
 
 def _solve_adaptively(lanes, options: dict, loss: str, nodes: int) -> Asymptotics:
     """Every lane at ``nodes``, then the lanes whose equations are solved but whose quadrature
-    misses its tolerance again at twice the nodes, up to :data:`MAX_ADAPTIVE_NODES`; through
-    the store of traced programs (:mod:`gmm_theory._exported`) when the command line has
-    enabled it."""
+    misses its tolerance again at twice the nodes, up to :data:`MAX_ADAPTIVE_NODES`."""
     scalars = [np.asarray(options[name]) for name in ("damping", "tolerance", "quadrature_tolerance", "max_steps",
                                                       "newton_steps")]
 
     def solve_at(nodes, lanes):
-        fields = _exported.call(_solve_lanes, {"loss": loss, "nodes": nodes}, *lanes, *scalars)
+        fields = _solve_lanes(*lanes, *scalars, loss=loss, nodes=nodes)
         return Asymptotics(*(np.array(field) for field in fields))
 
     result = solve_at(nodes, lanes)
