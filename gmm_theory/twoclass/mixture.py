@@ -8,6 +8,7 @@ x | y=k ~ N(mu_k, sigma_k^2), mu_0 < mu_1.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -71,7 +72,7 @@ def _validate(means, stds, priors) -> None:
         raise ValueError(f"means must be strictly increasing (mu_0 < mu_1), got {means.tolist()}")
     # The closed forms square standardised means (mu / sigma)^2 and 1 / sigma^2: beyond the
     # square root of the largest float they overflow into silently trivial answers.
-    largest = float(jnp.sqrt(jnp.finfo(jnp.asarray(0.0).dtype).max)) / 100
+    largest = math.sqrt(float(jnp.finfo(jax.dtypes.canonicalize_dtype(float)).max)) / 100
     scale = max(float(abs(means).max()), 1.0) / float(stds.min())
     if not scale <= largest:
         raise ValueError(f"means and stds must keep max(|mean|, 1) / std below {largest:.3g} (the closed forms "
