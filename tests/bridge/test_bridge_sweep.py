@@ -82,7 +82,8 @@ def test_a_sweep_killed_part_way_resumes_to_the_same_records(finished, tiny_conf
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 1 <= records.read_text().count("\n") < 4
-    resumed = sweep.run_sweep(sweep.load_config(tiny_config), out, progress=False)
+    with pytest.warns(RuntimeWarning, match="stale lock"):  # the killed sweep could not release it
+        resumed = sweep.run_sweep(sweep.load_config(tiny_config), out, progress=False)
     assert _outcomes(resumed) == _outcomes(finished)
     assert len(records.read_text().splitlines()) == 4
 
