@@ -54,7 +54,7 @@ class _HelpFormatter(argparse.HelpFormatter):
                                                                   (None, False, argparse.SUPPRESS)):
             return text
         shown = " ".join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
-        return f"{text} (default: {shown})".replace("%", "%%").replace("%%(", "%(")
+        return f"{text} (default: {str(shown).replace('%', '%%')})"  # the help is %-formatted
 
 
 class _Parser(argparse.ArgumentParser):

@@ -62,7 +62,7 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # alive, but another user's
-        return True
+        pass
     return True
 
 

@@ -416,30 +416,24 @@ def _solve(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, qua
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "nodes"))
-def _solve_lanes(alpha, lam, r, stds, priors, densities, damping, tolerance, quadrature_tolerance, max_steps,
-                 newton_steps, *, loss, nodes) -> tuple:
-    return tuple(jax.vmap(lambda *problem: _solve(*problem, loss, damping, tolerance, quadrature_tolerance, max_steps,
-                                                  nodes, newton_steps))(alpha, lam, r, stds, priors, densities))
+def _solve_lanes(alpha, lam, r, stds, priors, densities, loss, damping, tolerance, quadrature_tolerance, max_steps,
+                 nodes, newton_steps) -> Asymptotics:
+    return jax.vmap(lambda *problem: _solve(*problem, loss, damping, tolerance, quadrature_tolerance, max_steps, nodes,
+                                            newton_steps))(alpha, lam, r, stds, priors, densities)
 
 
-def _solve_adaptively(lanes, options: dict, loss: str, nodes: int) -> Asymptotics:
+def _solve_adaptively(lanes, options, nodes: int) -> Asymptotics:
     """Every lane at ``nodes``, then the lanes whose equations are solved but whose quadrature
     misses its tolerance again at twice the nodes, up to :data:`MAX_ADAPTIVE_NODES`."""
-    scalars = [np.asarray(options[name]) for name in ("damping", "tolerance", "quadrature_tolerance", "max_steps",
-                                                      "newton_steps")]
-
-    def solve_at(nodes, lanes):
-        fields = _solve_lanes(*lanes, *scalars, loss=loss, nodes=nodes)
-        return Asymptotics(*(np.array(field) for field in fields))
-
-    result = solve_at(nodes, lanes)
+    result = _solve_lanes(*lanes, nodes=nodes, **options)
+    result = Asymptotics(*(np.array(field) for field in result))
     while nodes < MAX_ADAPTIVE_NODES:
         coarse = np.flatnonzero((result.residual <= options["tolerance"])
                                 & ~(result.discretisation <= options["quadrature_tolerance"]))
         if coarse.size == 0:
             break
         nodes *= 2
-        refined = solve_at(nodes, [lane[coarse] for lane in lanes])
+        refined = _solve_lanes(*(lane[coarse] for lane in lanes), nodes=nodes, **options)
         for field, values in zip(result, refined):
             field[coarse] = values
     return result
@@ -482,12 +476,12 @@ def solve(alpha, lam, r, stds, priors, *, loss: str = "logistic", densities=(1.0
     for name, value in (("tolerance", tolerance), ("quadrature_tolerance", quadrature_tolerance)):
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value}")
-    options = {"damping": damping, "tolerance": tolerance, "quadrature_tolerance": quadrature_tolerance,
+    options = {"loss": loss, "damping": damping, "tolerance": tolerance, "quadrature_tolerance": quadrature_tolerance,
                "max_steps": max_steps, "newton_steps": newton_steps}
     if not _checks.is_concrete(alpha, lam, r, stds, priors, densities):
-        return _solve(alpha, lam, r, stds, priors, densities, loss=loss, nodes=nodes, **options)
+        return _solve(alpha, lam, r, stds, priors, densities, nodes=nodes, **options)
     lanes, shape = _problem_lanes(alpha, lam, r, stds, priors, densities)
-    result = _solve_adaptively(lanes, options, loss, nodes)
+    result = _solve_adaptively(lanes, options, nodes)
     failed = np.flatnonzero(~result.converged)
     if failed.size:
         where = "" if not shape else f" at {failed.size} of {result.converged.size} points (indices {failed[:10].tolist()})"
