@@ -18,6 +18,8 @@ from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 # Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
 EXAMPLE_STORE = "gmm-theory-sweep"
+# Where ``gmm-theory figures`` writes unless ``--out`` says otherwise.
+FIGURE_FOLDER = "gmm-theory-figures"
 
 
 class _Names:
@@ -229,12 +231,11 @@ def _simulate(args) -> dict:
     import gmm_theory as gt
     from gmm_theory.twoclass.montecarlo import engine as simulate
     from gmm_theory.twoclass.montecarlo import selection
+    from gmm_theory._checks import check_count
     from gmm_theory.twoclass.montecarlo.policies import margin_counts
 
-    if args.n < 2:
-        raise ValueError(f"n must be at least 2, got {args.n}")
-    if args.grid < 1 or args.seeds < 1:
-        raise ValueError(f"grid and seeds must be at least 1, got grid={args.grid}, seeds={args.seeds}")
+    for name, minimum in (("n", 2), ("grid", 1), ("seeds", 1)):
+        check_count(name, getattr(args, name), minimum)
     if args.margin is not None and args.prune != "ssp":
         raise ValueError(f"margin applies to --prune ssp, got --prune {args.prune}")
     simulate.check_memory(args.n, args.seeds, 1 if args.margin is not None else args.grid**2, args.fit)
@@ -276,16 +277,39 @@ def _simulate(args) -> dict:
     }
 
 
+def _progress(items, description: str):
+    """``items`` with a progress bar on stderr when it is a terminal (tqdm's where installed,
+    a counter otherwise) and nothing else when it is not."""
+    items = list(items)
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        for done, item in enumerate(items):
+            print(f"\r{description}: {done}/{len(items)} {item}", end="\033[K", file=sys.stderr, flush=True)
+            yield item
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+        return
+    bar = tqdm(items, desc=description, leave=False)
+    for item in bar:
+        bar.set_postfix_str(str(item))
+        yield item
+
+
 def _figures(args) -> dict:
     import time
 
-    from gmm_theory.figures import available_figures, render_all
+    from gmm_theory.figures import PAPER_FIGURES, available_figures, render_all
 
+    names = args.only or (available_figures() if args.all else PAPER_FIGURES)
     skipped = [name for name in FIGURES if name not in available_figures()]
-    if skipped and not args.only:
+    if skipped and args.all:
         print(f"gmm-theory figures: skipping {', '.join(skipped)}: needs the 'bridge' extra", file=sys.stderr)
     start = time.perf_counter()
-    written = render_all(args.out, quick=args.quick, names=args.only or None)
+    written = [path for name in _progress(names, "figures")
+               for path in render_all(args.out, quick=args.quick, names=[name])]
     return {"written": [str(path) for path in written], "seconds": time.perf_counter() - start}
 
 
@@ -309,17 +333,18 @@ def _asymptotics(args) -> dict:
 def _multiclass(args) -> dict:
     import jax
 
-    from gmm_theory.multiclass.allocators import Quadrature, allocate_model
+    from gmm_theory._checks import check_count
+    from gmm_theory.multiclass.allocators import ALLOCATORS, Quadrature, allocate_model
     from gmm_theory.multiclass.mixture import random_mixture
 
-    for name, value, minimum in (("--k", args.k, 2), ("--dim", args.dim, 1), ("--points", args.points, 2)):
-        if value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    for name, minimum in (("k", 2), ("dim", 1), ("points", 2)):
+        check_count(name, getattr(args, name), minimum)
     mixture = random_mixture(args.seed, args.k, args.dim, separation=args.separation,
                              heterogeneity=args.heterogeneity)
     quadrature = Quadrature(jax.random.key(args.seed), args.points)
-    allocated = allocate_model(mixture, args.density, quadrature, classifier=args.classifier,
-                               semantics=args.semantics)
+    allocated = {name: result for allocator in _progress(ALLOCATORS, "allocators")
+                 for name, result in allocate_model(mixture, args.density, quadrature, classifier=args.classifier,
+                                                    allocators=(allocator,), semantics=args.semantics).items()}
     return {
         "mixture": {"k": args.k, "dim": args.dim, "seed": args.seed, "separation": args.separation,
                     "heterogeneity": args.heterogeneity, "class_stds": mixture.covariances[:, 0, 0] ** 0.5,
@@ -345,7 +370,7 @@ def _bridge(args) -> dict:
 
     config = BridgeConfig(dataset=args.dataset, root=args.root, model=args.model, scorer=args.scorer,
                           quoter=args.quoter, density=args.density, seed=args.seed, query_inits=args.query_inits,
-                          epochs=None if args.epochs == "auto" else _positive_int("epochs", args.epochs),
+                          epochs=_epochs(args.epochs),
                           rounds=args.rounds, schedule=args.schedule, step=args.step, semantics=args.semantics,
                           bf16=args.bf16, width=args.width)
     result, kept = run(config)
@@ -372,6 +397,9 @@ def _sweep(args) -> dict:
 def _report(args) -> dict:
     from gmm_theory.figures.empirical import write_report
 
+    if args.directory == EXAMPLE_STORE and not Path(EXAMPLE_STORE).exists():
+        raise FileNotFoundError(f"no store {EXAMPLE_STORE} here: run gmm-theory sweep first (its built-in example "
+                                "writes there), or name a sweep's store")
     table, written = write_report(args.directory, args.out)
     if args.study:
         from gmm_theory.figures.study import study_report
@@ -424,10 +452,13 @@ def _margin(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _positive_int(name: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{name} must be 'auto' or an integer >= 1, got {text!r}")
-    return int(text)
+def _epochs(text: str) -> int | None:
+    """``--epochs``: None for "auto" (the recipe's), else the number of epochs."""
+    if text == "auto":
+        return None
+    if not text.isdigit():
+        raise ValueError(f"epochs must be 'auto' or an integer >= 1, got {text!r}")
+    return int(text)  # BridgeConfig checks that it is at least 1
 
 
 def _save_npz(path: str, **arrays) -> None:
@@ -496,11 +527,14 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", metavar="FILE.npz", type=_output_file, help="also save the per-seed arrays")
     sim.set_defaults(run=_simulate)
 
-    figs = _command(commands, "figures", "regenerate every figure as PNG and PDF")
-    figs.add_argument("--out", default="figures", metavar="DIR", type=_output_folder, help="output folder")
+    figs = _command(commands, "figures", "draw figures as PNG and PDF (default: the five figures of the paper's "
+                    "two-class model; --all: every figure, as committed in the repository's figures/)")
+    figs.add_argument("--out", default=FIGURE_FOLDER, metavar="DIR", type=_output_folder, help="output folder")
     figs.add_argument("--quick", action="store_true", help="small Monte Carlo sizes (for tests)")
-    figs.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help="draw only these figures: "
-                      "%(choices)s")
+    which = figs.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="every figure (about 20 minutes on two CPU cores)")
+    which.add_argument("--only", nargs="+", choices=FIGURES, metavar="NAME", help="draw only these figures: "
+                       "%(choices)s")
     figs.set_defaults(run=_figures)
 
     asym = _command(commands, "asymptotics", "high-dimensional class errors of ridge ERM (n, d -> infinity)")
@@ -609,6 +643,11 @@ def _cache_compilations(jax) -> None:
 
 
 def main(argv=None) -> int:
+    """Run one sub-command; its output goes to stdout, then a one-line summary with the wall
+    time to stderr. Returns the exit status: 0, or 2 for an error (one line on stderr)."""
+    import time
+
+    start = time.perf_counter()
     args = _build_parser().parse_args(argv)
     prog = f"gmm-theory {args.command}"
     try:
@@ -616,16 +655,17 @@ def main(argv=None) -> int:
             from gmm_theory.twoclass.symbolic import report
 
             print(report(as_json=args.json))
-            return 0
-        import jax
+        else:
+            import jax
 
-        _cache_compilations(jax)
-        # The closed forms need float64; the CNNs of the bridge train in float32.
-        with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
-            _emit(args.run(args), args.json)
+            _cache_compilations(jax)
+            # The closed forms need float64; the CNNs of the bridge train in float32.
+            with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
+                _emit(args.run(args), args.json)
     except (ValueError, FileNotFoundError, NotConverged, MissingExtra, StoreInUse) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
+    print(f"{prog}: done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -7,8 +7,9 @@ Iterated DRoP repeats prune -> retrain -> re-measure on the target training prio
 
     pi_k <- pi_k e_k**s / sum_j pi_j e_j**s,
 
-each round realised by the shared allocator (:mod:`gmm_theory.allocate`) at density d; its
-fixed points equalise the errors of the classes that are not capped (THEORY.md 1.4).
+each round realised by the shared allocator (:mod:`gmm_theory.allocate`) at density d.  At a
+fixed point pi_k = pi_k e_k**s / Z for every class the allocator leaves free (not capped at
+its whole size), so e_k**s = Z: the free classes have equal errors.
 Every world runs the same loop, :func:`iterated_drop`, with its own ``measure`` (population
 class risks, Monte Carlo validation errors, CNN recalls) and ``realise`` (training priors,
 class counts, kept indices).

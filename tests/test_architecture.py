@@ -16,6 +16,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 PACKAGE = "gmm_theory"
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
 
@@ -270,6 +272,7 @@ _CORE_INSTALL_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_core_install_imports_every_module_outside_the_bridge():
     bridge_dir = PACKAGE_DIR / "bridge"
     needs_bridge = {PACKAGE_DIR / "figures" / name for name in ("empirical.py", "study.py")}

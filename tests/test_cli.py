@@ -1,6 +1,7 @@
 import argparse
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,28 @@ from gmm_theory.cli import main
 def _run_json(capsys, *argv):
     assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def _ends_with_the_summary_line(command: str, stderr: str) -> bool:
+    return re.fullmatch(rf"gmm-theory {command}: done in \d+\.\d s", stderr.strip().splitlines()[-1]) is not None
+
+
+_SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("command", ["theory", "allocate", "simulate", pytest.param("asymptotics", marks=_SLOW),
+                                     pytest.param("derive", marks=_SLOW), pytest.param("multiclass", marks=_SLOW),
+                                     pytest.param("figures", marks=_SLOW), pytest.param("bridge", marks=_SLOW)])
+def test_every_sub_command_runs_with_no_arguments_and_ends_with_its_wall_time(command, tmp_path, monkeypatch,
+                                                                               capsys):
+    monkeypatch.chdir(tmp_path)  # figures and bridge write nothing here unless told; figures writes its folder
+    assert main([command]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() and _ends_with_the_summary_line(command, captured.err)
+    if command == "figures":
+        assert sorted(p.name for p in (tmp_path / "gmm-theory-figures").iterdir()) == sorted(
+            f"{name}.{suffix}" for name in ("risk_vs_training_prior", "ssp_vs_random", "risk_vs_density",
+                                            "ratio_landscape", "drop_regret") for suffix in ("png", "pdf"))
 
 
 def _as_threshold(value):
@@ -110,14 +133,19 @@ def test_allocate_stratified_keeps_class_balance(capsys):
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--errors", "0.1", "-0.2"], "errors"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--budget", "5"], "--budget"),
         (["allocate", "--sizes", "10", "10", "--density", "0.5", "--rule", "best"], "--rule"),
-        (["multiclass", "--k", "1"], "--k"),
+        (["multiclass", "--k", "1"], "k must be an integer >= 2"),
         (["asymptotics", "--alpha", "-1"], "alpha"),
         (["asymptotics", "--priors", "0.5", "0.6"], "priors"),
         (["asymptotics", "--densities", "0", "1"], "densities"),
         (["asymptotics", "--lam", "0", "--alpha", "0.5"], "lam"),  # separable: no fixed point
         (["multiclass", "--k", "3", "--dim", "2", "--density", "0"], "density"),
         (["multiclass", "--separation", "-1"], "separation"),
-        (["multiclass", "--points", "0"], "--points"),
+        (["multiclass", "--points", "0"], "points must be an integer >= 2"),
+        (["simulate", "--grid", "0"], "grid must be an integer >= 1"),
+        (["bridge", "--epochs", "two"], "epochs must be 'auto' or an integer"),
+        (["bridge", "--epochs", "0"], "epochs must be an integer >= 1"),
+        (["bridge", "--density", "1.5"], "density must lie in (0, 1]"),
+        (["sweep", "--workers", "0"], "workers must be an integer >= 1"),
     ],
 )
 def test_bad_arguments_exit_nonzero_with_one_line_naming_the_parameter(argv, name, capsys):
@@ -170,6 +198,7 @@ def test_simulate_bad_arguments(argv, name, capsys):
     assert status == 2 and name in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_multiclass_json_reports_every_allocator(capsys):
     result = _run_json(capsys, "multiclass", "--k", "3", "--dim", "2", "--density", "0.4", "--points", "256")
     assert result["mixture"]["k"] == 3 and result["density"] == 0.4
@@ -198,6 +227,7 @@ def test_asymptotics_json_reports_the_fixed_point(capsys):
     assert result["average_error"] == pytest.approx(0.4 * expected[0] + 0.6 * expected[1])
 
 
+@pytest.mark.slow
 def test_an_asymptotic_learning_curve_is_one_call_and_a_table(capsys):
     from gmm_theory.cli import main
     from gmm_theory.highdim.asymptotics import solve
@@ -233,6 +263,7 @@ def test_a_submodule_import_keeps_the_exported_function():
     assert set(gmm_theory.__all__) <= set(dir(gmm_theory))
 
 
+@pytest.mark.slow
 def test_compiled_programs_persist_in_the_cache_folder(tmp_path):
     import os
 
@@ -282,6 +313,9 @@ def test_negative_numbers_in_any_notation_are_values():
     (["theory", "--ssp-margin", "-1"], "margin must be a finite number >= 0, got -1.0"),
     (["theory", "--means", "-1", "1e300"], "(the closed forms square it), got 2e+300"),
     (["simulate", "--n", "1000000000000"], "GiB of memory here"),
+    (["simulate", "--grid", "100000"], "GiB of memory here"),
+    (["multiclass", "--k", "1000000000000"], "GiB of memory here"),
+    (["simulate", "--prune", "ssp", "--margin", "-1"], "margin must be a finite number >= 0, got -1.0"),
 ])
 def test_inputs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_path, capsys):
     (tmp_path / "file").write_text("taken")
@@ -293,7 +327,7 @@ def test_inputs_that_cannot_work_are_refused_before_any_work(argv, message, tmp_
         status = exit.code
     error = capsys.readouterr().err
     assert status == 2
-    assert message in error and error.count("\n") == 1
+    assert message in error and error.count("\n") == 1 and "Traceback" not in error
 
 
 def test_text_output_prints_matrices_as_rows_and_larger_arrays_by_shape(capsys):

@@ -33,6 +33,7 @@ def _widget_errors(notebook) -> list[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.slow
 def test_runs(path, monkeypatch):
     monkeypatch.setenv("GMM_THEORY_QUICK", "1")
     notebook = nbformat.read(path, as_version=4)

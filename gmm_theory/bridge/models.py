@@ -18,6 +18,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gmm_theory._checks import check_count
 from gmm_theory.bridge.ops import conv_general_dilated, max_pool_2
 
 MODELS = ("small-cnn", "bn-cnn", "vgg16", "vgg19", "resnet18", "resnet50")
@@ -193,8 +194,8 @@ def make_model(name: str, num_classes: int, input_shape: tuple[int, ...], *, bf1
     of ``small-cnn`` and ``bn-cnn`` (16 by default).  A dataset's own choice of model is
     :func:`gmm_theory.bridge.recipes.recipe`'s."""
     dtype = jnp.bfloat16 if bf16 else jnp.float32
-    if width is not None and not (isinstance(width, int) and width >= 1):
-        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    if width is not None:
+        check_count("width", width)
     if name in ("small-cnn", "bn-cnn"):
         kind = SmallCNN if name == "small-cnn" else BatchNormCNN
         return kind(num_classes, width=width or 16, dtype=dtype)

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gmm_theory._checks import check_choice
+from gmm_theory._checks import as_density, check_choice, check_count
 from gmm_theory.bridge import scores as scoring
 from gmm_theory.bridge.datasets import Dataset, load_dataset
 from gmm_theory.bridge.models import make_model
@@ -79,12 +79,10 @@ class BridgeConfig:
     def __post_init__(self):
         scoring.check_scorer(self.scorer)
         check_quoter(self.quoter)
-        if not 0 < self.density <= 1:
-            raise ValueError(f"density must lie in (0, 1], got {self.density}")
-        if self.query_inits is not None and not (isinstance(self.query_inits, int) and self.query_inits >= 1):
-            raise ValueError(f"query_inits must be an integer >= 1, got {self.query_inits!r}")
-        if self.epochs is not None and not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
+        as_density("density", self.density)
+        for name in ("query_inits", "epochs", "width"):
+            if getattr(self, name) is not None:
+                check_count(name, getattr(self, name))
         check_choice("schedule", self.schedule, SCHEDULES)
         IteratedDrop(self.rounds, self.step)
         if not self.dataset.startswith("npz:"):

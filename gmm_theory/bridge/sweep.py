@@ -38,7 +38,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from gmm_theory._checks import check_choice
+from gmm_theory._checks import check_choice, check_count
 from gmm_theory._io import replacing
 from gmm_theory.bridge.datasets import load_dataset
 from gmm_theory.bridge.pipeline import BridgeConfig, Query, full_data_query, run
@@ -191,8 +191,7 @@ class LocalExecutor:
     """Runs tasks in this process (``workers=1``) or in a pool of fresh processes."""
 
     def __init__(self, workers: int = 1):
-        if not (isinstance(workers, int) and workers >= 1):
-            raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        check_count("workers", workers)
         self.workers = workers
 
     @property

@@ -33,7 +33,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from gmm_theory._checks import check_choice
+from gmm_theory._checks import as_density, check_choice, check_count
 
 SCHEDULES = ("step", "one-cycle")
 
@@ -57,10 +57,8 @@ class TrainConfig:
     shift: int = 0
 
     def __post_init__(self):
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
-        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ValueError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
+        check_count("epochs", self.epochs)
+        check_count("batch_size", self.batch_size)
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
         if not self.weight_decay >= 0:
@@ -78,8 +76,7 @@ class TrainConfig:
 
 def pruned_epochs(epochs: int, density: float) -> int:
     """E' = int((0.5 + 0.5 d) E / d): the paper's longer schedule for a density-d subset."""
-    if not 0 < density <= 1:
-        raise ValueError(f"density must lie in (0, 1], got {density}")
+    density = as_density("density", density)
     return int((0.5 + 0.5 * density) * epochs / density)
 
 

@@ -12,7 +12,7 @@ import importlib
 
 _EXPORTS = {
     "drawing": ("Curve", "Drawn", "draw_curves", "save"),
-    "registry": ("FIGURES", "QUICK_OPTIONS", "available_figures", "figure_function", "render_all"),
+    "registry": ("FIGURES", "PAPER_FIGURES", "QUICK_OPTIONS", "available_figures", "figure_function", "render_all"),
     "twoclass": ("drop_regret", "monte_carlo_curves", "ratio_landscape", "risk_vs_density", "risk_vs_training_prior",
                  "ssp_vs_random", "theory_curves"),
     "multiclass": ("allocators_vs_density", "multiclass_regret", "multiclass_ternary"),

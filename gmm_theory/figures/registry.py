@@ -22,6 +22,8 @@ FAMILIES = {
 FIGURES = {name: family for family, names in FAMILIES.items() for name in names}
 # Registered names that differ from the drawing function's name.
 _FUNCTIONS = {"asymptotic_learning_curves": "learning_curves", "asymptotic_pruning_landscape": "pruning_landscape"}
+# The figures of the paper's two-class model: what ``gmm-theory figures`` draws by default.
+PAPER_FIGURES = FAMILIES["twoclass"]
 THEORY_FIGURES = tuple(name for name, family in FIGURES.items() if family != "empirical")
 
 QUICK_OPTIONS = {

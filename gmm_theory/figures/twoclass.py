@@ -12,8 +12,11 @@ from __future__ import annotations
 import functools
 
 import jax
+import matplotlib
 import numpy as np
 from matplotlib.colors import PowerNorm
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.patches import Patch
 from matplotlib.figure import Figure
 
 from gmm_theory._checks import in_float64, round_half_up
@@ -54,6 +57,11 @@ from gmm_theory.twoclass.risk import class_risks
 CLASS_COLORS = ("tab:blue", "tab:orange")
 AVERAGE_COLOR = "tab:gray"
 WORST_COLOR = "black"
+CONSTANT_RULE_COLOR = "lightgrey"
+OBJECTIVE_NAMES = {"worst": "worst-class", "average": "average"}
+METHOD_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">")
+# The worst-class regret below which an allocator counts as optimal in ``drop_regret``.
+OPTIMUM_TOLERANCE = 1e-3
 
 
 def _on_mixture(function):
@@ -79,8 +87,9 @@ def _describe(mixture: TwoClassMixture) -> str:
     return f"$\\mu$ = {pair(mixture.means)}, $\\sigma$ = {pair(mixture.stds)}, $\\phi$ = {pair(mixture.priors)}"
 
 
-def _errorbars(ax, x, mean, se, **style) -> None:
-    ax.errorbar(x, mean, yerr=se, fmt="o", markersize=3.5, capsize=2, linewidth=1, **style)
+def _errorbars(ax, x, mean, se, **style):
+    """Points with error bars of one standard error; returns matplotlib's container."""
+    return ax.errorbar(x, mean, yerr=se, **{"fmt": "o", **style}, markersize=3.5, capsize=2, linewidth=1)
 
 
 @_on_mixture
@@ -121,8 +130,8 @@ def risk_vs_training_prior(mixture: TwoClassMixture, *, points: int = 399, densi
     for label, (line, mean, se, color) in curves.items():
         ax.plot(priors, line, color=color, linewidth=2.2 if label == "worst class" else 1.4, label=label)
         _errorbars(ax, mc_priors, mean, se, color=color)
-    for (label, value), style in zip(marks.items(), (":", "--", "-.", (0, (5, 1)), (0, (1, 3)))):
-        ax.axvline(value, color="tab:red", linestyle=style, linewidth=1, label=f"{label} ({value:.3f})")
+    for (label, value), (style, color) in zip(_merge_coinciding(marks).items(), MARK_STYLES):
+        ax.axvline(value, color=color, linestyle=style, linewidth=1.2, label=f"{label} ({value:.3f})")
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="training prior of class 0, $\\phi'_0$",
            ylabel="risk on the test law",
            title=f"Risk of the trained rule vs training prior ({fit} fit; points: n = {n}, density {density:g})\n"
@@ -134,6 +143,24 @@ def risk_vs_training_prior(mixture: TwoClassMixture, *, points: int = 399, densi
             "mc_worst_mean": summary.worst_class_risk_mean, "mc_worst_se": summary.worst_class_risk_se,
             "marks": marks}
     return Drawn(figure, data)
+
+
+# Line style and colour of each vertical mark of a prior, in order.
+MARK_STYLES = ((":", "tab:red"), ("--", "tab:purple"), ("-.", "tab:green"), ((0, (5, 1)), "tab:brown"),
+               ((0, (1, 3)), "tab:olive"))
+
+
+def _merge_coinciding(marks: dict[str, float], tolerance: float = 5e-4) -> dict[str, float]:
+    """``marks`` with those that one line would draw on top of each other merged into one
+    label "a = b", so that no mark hides another."""
+    merged: dict[str, float] = {}
+    for label, value in marks.items():
+        same = next((key for key, other in merged.items() if abs(other - value) <= tolerance), None)
+        if same is None:
+            merged[label] = value
+        else:
+            merged[f"{same} = {label}"] = merged.pop(same)
+    return merged
 
 
 def _median_and_quartiles(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
@@ -230,35 +257,49 @@ def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1
                     fit: str = "threshold") -> Drawn:
     """Worst-class and average risk vs dataset density for each pruning method.
 
-    Points: Monte Carlo at n (every method on the same seeds); dashed lines: the population
+    Points: Monte Carlo at n (every method on the same seeds); lines: the population
     limit where one is known (:func:`gmm_theory.twoclass.montecarlo.comparison.method_limits`).  Score-based
     methods cut one class-blind ranking; DRoP and the optimal quotas prune randomly within
-    classes (paper Algorithm 1; THEORY.md 1.4).
+    classes (paper Algorithm 1).
     """
     densities = np.asarray(densities, dtype=np.float64)
     summaries = compare_methods(mixture, jax.random.key(seed), n, densities, seeds, methods=methods, fit=fit)
     limit_densities = np.linspace(densities.min(), densities.max(), limit_points)
     limits = method_limits(mixture, limit_densities, methods=methods, fit=fit)
-    figure = Figure(figsize=(12, 4.5), layout="constrained")
+    figure = Figure(figsize=(12, 4.8), layout="constrained")
     worst_ax, average_ax = figure.subplots(1, 2, sharex=True)
-    for name in methods:
-        color = color_for(name)
+    # Methods often coincide: each gets its own marker and a small sideways offset for its
+    # points, and the limits are drawn widest first, so that a line on top of another leaves
+    # the one below visible at its edges.
+    dodge = 0.25 * np.min(np.diff(densities)) if len(densities) > 1 else 0.0
+    offsets = np.linspace(-dodge, dodge, len(methods))
+    widths = np.linspace(4.0, 1.2, max(len(limits), 2))
+    handles = []
+    for index, name in enumerate(methods):
+        color, marker = color_for(name), METHOD_MARKERS[index % len(METHOD_MARKERS)]
         summary = summaries[name]
-        _errorbars(worst_ax, densities, summary.worst_class_risk_mean, summary.worst_class_risk_se, color=color,
-                   label=name)
-        _errorbars(average_ax, densities, summary.average_risk_mean, summary.average_risk_se, color=color,
-                   label=name)
+        points = _errorbars(worst_ax, densities + offsets[index], summary.worst_class_risk_mean,
+                            summary.worst_class_risk_se, color=color, fmt=marker)
+        _errorbars(average_ax, densities + offsets[index], summary.average_risk_mean, summary.average_risk_se,
+                   color=color, fmt=marker)
+        handle = points
         if name in limits:
-            worst_ax.plot(limit_densities, limits[name].worst_class_risk_mean, color=color, linestyle="--",
-                          linewidth=1)
-            average_ax.plot(limit_densities, limits[name].average_risk_mean, color=color, linestyle="--",
-                            linewidth=1)
-    worst_ax.axhline(float(worst_class_optimal_risk(mixture)), color=WORST_COLOR, linestyle=":", linewidth=1,
-                     label="worst-class optimum")
-    worst_ax.set(xlabel="dataset density d", ylabel="worst-class risk", ylim=(0, 1.02),
-                 title=f"Worst-class risk (points: n = {n}; dashed: n $\\to \\infty$)")
+            width = widths[list(limits).index(name)]
+            (line,) = worst_ax.plot(limit_densities, limits[name].worst_class_risk_mean, color=color,
+                                    linewidth=width, alpha=0.75, solid_capstyle="butt")
+            average_ax.plot(limit_densities, limits[name].average_risk_mean, color=color, linewidth=width,
+                            alpha=0.75, solid_capstyle="butt")
+            handle = (line, points)
+        handles.append((handle, name if name in limits else f"{name} (no known limit)"))
+    (optimum,) = worst_ax.plot(limit_densities, np.full_like(limit_densities, float(worst_class_optimal_risk(mixture))),
+                               color=WORST_COLOR, linestyle=":", linewidth=1)
+    handles.append((optimum, "worst-class optimum over training priors"))
+    worst_ax.set(xlabel="dataset density d", ylabel="worst-class risk", ylim=(0, 1.02), title="Worst-class risk")
     average_ax.set(xlabel="dataset density d", ylabel="average risk", ylim=(0, 1.02), title="Average risk")
-    figure.legend(*worst_ax.get_legend_handles_labels(), loc="outside lower center", ncol=8, fontsize=8)
+    figure.legend(*zip(*handles), loc="outside lower center", ncol=4, fontsize=8,
+                  handler_map={tuple: HandlerTuple(ndivide=None)},
+                  title=f"points: Monte Carlo, n = {n}, {seeds} seeds, mean $\\pm$ 1 SE;  "
+                        "lines: population limit, n $\\to \\infty$", title_fontsize=8)
     figure.suptitle(f"Pruning methods vs density, {fit} fit, {_describe(mixture)}", fontsize=10)
     data = {"densities": densities, "limit_densities": limit_densities, "limits": limits,
             "worst_mean": {k: s.worst_class_risk_mean for k, s in summaries.items()},
@@ -288,7 +329,8 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
     Top row: population limit; bottom row: Monte Carlo means at n.  White lines are
     iso-density lines phi_0 d_0 + phi_1 d_1 = d; the red path is the best allocation at each
     dataset density (the minimum along the iso-density line), from a fine search in the
-    limit and from Monte Carlo along the lines at n.
+    limit and from Monte Carlo along the lines at n.  Grey cells are those where the
+    population rule is constant; the colour scale spans the population's other cells.
     """
     axis = np.asarray(density_grid(grid))
     allocations = grid_allocations(axis, axis)
@@ -312,17 +354,21 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
     slope = priors[0] * optimal[1] / (priors[1] * optimal[0])
     optimal_ray = (np.array([0.0, min(1.0, 1 / slope)]), np.array([0.0, min(1.0, slope)]))
 
+    # The population rule is constant (one class always wrong) where its worst-class risk is 1.
+    # Those cells get their own colour, so that the colour scale spans the rules that learn.
+    constant = population.max(-1) >= 1 - 1e-12
+    colormap = matplotlib.colormaps["viridis"].with_extremes(bad=CONSTANT_RULE_COLOR)
     edge = 1 + 0.5 / grid
     figure = Figure(figsize=(10, 8.5), layout="constrained")
     axes = figure.subplots(2, 2, sharex=True, sharey=True)
     d0, d1 = np.meshgrid(axis, axis, indexing="ij")
     for column, objective in enumerate(("worst", "average")):
-        values = [maps[row][objective] for row in maps]
-        vmin, vmax = np.nanmin(values), np.nanmax(values)
+        learning = [maps[row][objective][~constant] for row in maps]
+        vmin, vmax = np.nanmin(learning), np.nanmax(learning[0])
         for row, source in enumerate(maps):
             ax = axes[row, column]
-            mesh = ax.pcolormesh(axis, axis, maps[source][objective].T, shading="nearest", cmap="viridis",
-                                 vmin=vmin, vmax=vmax)
+            shown = np.ma.masked_where(constant, maps[source][objective])
+            mesh = ax.pcolormesh(axis, axis, shown.T, shading="nearest", cmap=colormap, vmin=vmin, vmax=vmax)
             contours = ax.contour(d0, d1, d0 * priors[0] + d1 * priors[1], levels=list(levels), colors="white",
                                   linewidths=0.8)
             ax.clabel(contours, fmt="d=%.1f", fontsize=7)
@@ -336,8 +382,11 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
                    xlabel="class-0 density $d_0$" if row == 1 else None,
                    ylabel="class-1 density $d_1$" if column == 0 else None, aspect="equal",
                    xlim=(0, edge), ylim=(0, edge))
-        figure.colorbar(mesh, ax=axes[:, column], shrink=0.8, label=f"{objective} risk")
-    axes[0, 0].legend(fontsize=7, loc="lower right")
+        figure.colorbar(mesh, ax=axes[:, column], shrink=0.8, extend="max",
+                        label=f"{OBJECTIVE_NAMES[objective]} risk (arrow: above the population's range)")
+    handles, _ = axes[0, 0].get_legend_handles_labels()
+    handles.append(Patch(color=CONSTANT_RULE_COLOR, label="constant rule in the population (worst-class risk 1)"))
+    axes[0, 0].legend(handles=handles, fontsize=7, loc="lower right")
     figure.suptitle(f"Ratio landscape ({fit} fit; Monte Carlo n = {n}, {seeds} seeds), {_describe(mixture)}",
                     fontsize=10)
     data = {"axis": axis, "maps": maps, "paths": paths, "path_densities": np.asarray(path_densities)}
@@ -353,7 +402,8 @@ def drop_regret(mixture: TwoClassMixture, *, std_ratios=tuple(np.geomspace(1.0, 
     Balanced mixtures with sigma = (1, sigma_1/sigma_0) and mu = (-gap/2, gap/2), population
     limit, threshold rules, at dataset density ``density``: training on the full data, one
     DRoP step, and iterated DRoP (``config``: damped rounds, the shared default).  The star is
-    ``mixture`` rescaled to sigma_0 = 1 (the paper's example by default).
+    ``mixture`` rescaled to sigma_0 = 1 (the paper's example by default).  A cell counts as
+    optimal where the regret is at most ``OPTIMUM_TOLERANCE``.
     """
     std_ratios = np.asarray(std_ratios, dtype=np.float64)
     gaps = np.asarray(gaps, dtype=np.float64)
@@ -361,18 +411,22 @@ def drop_regret(mixture: TwoClassMixture, *, std_ratios=tuple(np.geomspace(1.0, 
     regrets = {name: maps[name] - maps["optimal"] for name in ("full", "drop", "iterated-drop")}
     titles = {"full": "full data", "drop": "one-step DRoP", "iterated-drop": f"iterated DRoP ({config.rounds} rounds, step {config.step:g})"}
     star = (float(mixture.stds[1] / mixture.stds[0]), float((mixture.means[1] - mixture.means[0]) / mixture.stds[0]))
+    star_label = f"{_describe(mixture)}, rescaled to $\\sigma_0 = 1$"
     figure = Figure(figsize=(13, 4.2), layout="constrained")
     axes = figure.subplots(1, 3, sharey=True)
     norm = PowerNorm(gamma=0.5, vmin=0, vmax=1)  # small regrets stay visible
     for ax, (name, regret) in zip(axes, regrets.items()):
         mesh = ax.pcolormesh(std_ratios, gaps, regret.T, shading="nearest", cmap="magma", norm=norm)
-        ax.plot(*star, "*", color="cyan", markersize=11, markeredgecolor="black")
+        ax.plot(*star, "*", color="cyan", markersize=11, markeredgecolor="black", label=star_label)
         title = f"{titles[name]}: regret"
         if name != "full":
             better = np.mean(maps[name] < maps["full"] - 1e-9)
-            title += f"\nbelow full data in {better:.0%} of cells"
+            optimal = np.mean(regret <= OPTIMUM_TOLERANCE)
+            title += (f"\nbelow full data in {better:.0%} of cells,\n"
+                      f"optimal (regret $\\leq$ {OPTIMUM_TOLERANCE:g}) in {optimal:.0%}")
         ax.set(xscale="log", xlabel="std ratio $\\sigma_1/\\sigma_0$", title=title)
     axes[0].set_ylabel("mean gap $(\\mu_1-\\mu_0)/\\sigma_0$")
+    axes[0].legend(fontsize=7, loc="lower right")
     figure.colorbar(mesh, ax=axes, shrink=0.9, label="worst-class risk minus optimum")
     figure.suptitle(f"How near-optimal is DRoP? Balanced classes, density {density:g}, n $\\to \\infty$", fontsize=10)
     data = {"std_ratios": std_ratios, "gaps": gaps, "maps": maps, "regrets": regrets, "star": star}

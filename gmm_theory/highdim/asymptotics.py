@@ -31,7 +31,7 @@ Newton's method from the point of smallest residual that the iteration reached (
 method on the uncapped equations, tried first from the start); where that fails, by
 continuation in the ridge, from lam + 10 (a contraction) down to lam.  The
 residual is measured in the units the errors see (:func:`_distance` from v to update(v)).
-Random pruning inside classes with class densities d_y (THEORY.md 1.3) trains on
+Random pruning inside classes with class densities d_y (DRoP paper, Section 4) trains on
 alpha sum_y phi_y d_y samples per dimension with priors phi_y d_y / sum phi d; the test law
 keeps the priors phi.
 """

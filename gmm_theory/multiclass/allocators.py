@@ -1,4 +1,5 @@
-"""Class-quota allocators in the K-class model, as n -> infinity (THEORY.md sections 2 and 3).
+"""Class-quota allocators in the K-class model, as n -> infinity (the two-class model of
+the DRoP paper, Section 4, extended to K classes).
 
 Random pruning inside classes only changes the training priors, so an allocator at dataset
 density d is the training priors it realises, and its class risks are those of the linear

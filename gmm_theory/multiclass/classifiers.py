@@ -1,6 +1,7 @@
 """Linear classifiers of K-class mixtures: scores s = W x + b, prediction argmax_k s_k.
 
-The LDA rule under training priors pi' (THEORY.md section 2) uses the pooled covariance
+The LDA rule under training priors pi' (Hastie, Tibshirani & Friedman, The Elements of
+Statistical Learning, Section 4.3) uses the pooled covariance
 Sigma = sum_k pi'_k Sigma_k:  w_k = Sigma^-1 mu_k,  b_k = -mu_k^T Sigma^-1 mu_k / 2 + ln pi'_k.
 With equal class covariances it is the Bayes rule for the training law.
 

@@ -1,6 +1,6 @@
 """Worst-class optimal training priors: min over the simplex of max_k R_k(classifier(pi')).
 
-The iteration is iterated DRoP in log space (THEORY.md 1.4 and 2): with theta = ln pi',
+The iteration is iterated DRoP in log space (:mod:`gmm_theory.drop`, here over K classes): with theta = ln pi',
 
     theta_k <- theta_k + step (ln R_k - sum_j pi'_j ln R_j),   pi' = softmax(theta),
 

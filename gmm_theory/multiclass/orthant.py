@@ -57,6 +57,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.special import stdtrit
 
+from gmm_theory import _checks
+
 # Giles (2010): erfinv(x) = x q(w), w = -ln(1 - x^2); each piece (the w below which it holds,
 # whether it is a polynomial in sqrt(w) rather than in w, its centre, its coefficients from the
 # highest degree down).  Single precision:
@@ -277,8 +279,7 @@ def orthant_probability(upper, factor, key, points: int = 4096, shifts: int = 8)
     allowance alone when the covariance has rank 1, where the formula is exact).  Entries of
     ``upper`` may be +-inf.  The lattice has :func:`lattice_size` (``points``) points.
     Differentiable in ``upper`` and ``factor``."""
-    if isinstance(shifts, bool) or not isinstance(shifts, (int, np.integer)) or shifts < 2:
-        raise ValueError(f"shifts must be an integer >= 2, got {shifts!r}")
+    _checks.check_count("shifts", shifts, 2)
     upper = jnp.asarray(upper)
     factor = jnp.asarray(factor, upper.dtype)
     bounds, trapezoid = _ordered_trapezoid(upper, factor)

@@ -1,4 +1,4 @@
-"""Class risks of the LDA rule trained at many prior vectors (THEORY.md section 2).
+"""Class risks of the LDA rule trained at many prior vectors (:mod:`gmm_theory.multiclass.classifiers`).
 
 Trained at priors pi', the LDA rule scores x with w_k = S'^-1 mu_k, b_k = -mu_k^T w_k / 2 + ln pi'_k,
 where S' = sum_k pi'_k Sigma_k is the pooled covariance.  On class k it errs with probability
@@ -83,8 +83,7 @@ def _sweep(mixture, training_priors, key, points, shifts, refine, batch, dtype):
 
 def _check_arguments(mixture, training_priors, points, shifts, refine, batch) -> None:
     for name, value, minimum in (("points", points, 2), ("shifts", shifts, 2), ("batch", batch, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        _checks.check_count(name, value, minimum)
     if not 0 <= refine <= 1:
         raise ValueError(f"refine must lie in [0, 1], got {refine!r}")
     if not _checks.is_concrete(training_priors):

@@ -1,4 +1,5 @@
-"""Class-wise risks of a linear classifier on a K-class Gaussian mixture (THEORY.md section 2).
+"""Class-wise risks of a linear classifier on a K-class Gaussian mixture (an orthant
+probability of the class-difference scores, Genz & Bretz 2009).
 
 Class k is classified correctly when D_j = (w_k - w_j)^T x + (b_k - b_j) > 0 for every j != k.
 Under x ~ N(mu_k, Sigma_k), D ~ N(A mu_k + c, A Sigma_k A^T) with rows A_j = w_k - w_j and

@@ -1,7 +1,7 @@
 """Ratio landscapes: risks as functions of the training priors and of the class densities.
 
 Random pruning with class densities (d_0, d_1) keeps dataset density d = phi_0 d_0 + phi_1 d_1
-and trains at priors phi'_k = phi_k d_k / d (THEORY.md 1.3).  So every allocation on the
+and trains at priors phi'_k = phi_k d_k / d (DRoP paper, Section 4).  So every allocation on the
 iso-density line of d is one training prior phi'_0, within the range that d_k <= 1 allows,
 and in the population limit the landscape over (d_0, d_1) is the prior curve seen through
 that change of variables.  At finite n the landscape also depends on how much data is kept;
@@ -54,8 +54,7 @@ def allocations_for_priors(priors, training_prior_0, density) -> np.ndarray:
 
 def iso_density_allocations(priors, densities, points: int) -> np.ndarray:
     """Allocations (D, P, 2) on each iso-density line, phi'_0 evenly spaced over its feasible range."""
-    if not (isinstance(points, int) and points >= 2):
-        raise ValueError(f"points must be an integer >= 2, got {points!r}")
+    _checks.check_count("points", points, 2)
     lines = []
     for density in _checks.as_float_vector("densities", densities):
         low, high = feasible_prior_range(priors, density)

@@ -8,7 +8,8 @@ A kept class with too few samples for the fit (none for ``threshold``, ``least-s
 than a number that looks meaningful.
 
 - ``threshold``: exact 0-1 empirical risk minimisation over thresholds (the paper's learner);
-- ``least-squares``: regression of y in {0, 1} on x, rule w x + b > 1/2 (THEORY.md 1.6);
+- ``least-squares``: regression of y in {0, 1} on x, rule w x + b > 1/2 (its population limit in
+  :mod:`gmm_theory.twoclass.surrogate`);
 - ``logistic``: L2-regularised logistic regression, solved by capped Newton steps;
 - ``plugin``: Gaussian class fits (sample means, ML stds, class frequencies) and their
   risk-minimising threshold t*, the plug-in estimate of the paper's learner.

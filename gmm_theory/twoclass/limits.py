@@ -1,6 +1,6 @@
 """Population limits (n -> infinity) of the pruning policies, on one shared allocator.
 
-Random pruning inside classes only changes the training priors (THEORY.md 1.3), so in the
+Random pruning inside classes only changes the training priors (DRoP paper, Section 4), so in the
 limit a policy is the training priors it produces at dataset density d, and its class
 risks are those of the population rule trained at those priors.  The class quotas come
 from :func:`gmm_theory.allocate.water_fill` with the class priors as capacities and d as the
@@ -11,7 +11,7 @@ drivers of :mod:`gmm_theory.drop` that the K-class model and the bridge run too.
 - ``drop``: one DRoP step (paper, Algorithm 1): quotas proportional to the class errors of
   the rule trained on the full data;
 - ``iterated-drop``: rounds of ``pi <- pi e**step / Z`` on the target priors, each realised
-  by the allocator at density d (THEORY.md 1.4);
+  by the allocator at density d (:func:`gmm_theory.drop.iterated_drop`);
 - ``optimal``: the worst-class optimal priors (std-proportional in the paper's case), as
   near as density d allows;
 - ``class-blind``: SSP margin pruning (paper B.3), one cut over both classes with the margin

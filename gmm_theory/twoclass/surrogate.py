@@ -1,4 +1,5 @@
-"""Population minimisers of surrogate losses over linear rules (THEORY.md 1.6).
+"""Population minimisers of surrogate losses over linear rules (the DRoP paper's
+Section 4 model with the learner's loss in place of the 0-1 risk).
 
 Learned classifiers minimise a surrogate, not the 0-1 risk, and their thresholds differ
 from t* when sigma_0 != sigma_1.  Least squares has a closed form from the mixture moments:

@@ -277,6 +277,7 @@ def test_idx_missing_directory_and_files(tmp_path, idx_dir):
 
 
 @pytest.mark.skipif(not FASHION_MNIST_ROOT.is_dir(), reason="dataset-fashion-mnist is not installed")
+@pytest.mark.slow
 def test_real_fashion_mnist():
     raw = read_idx_dataset(FASHION_MNIST_ROOT, FASHION_MNIST_CLASSES)
     assert raw.x_train.shape == (60000, 28, 28, 1) and raw.x_test.shape == (10000, 28, 28, 1)

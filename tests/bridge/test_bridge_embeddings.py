@@ -12,6 +12,7 @@ def digits():
     return datasets.load_dataset("digits")
 
 
+@pytest.mark.slow
 def test_mixture_fitted_to_held_out_embeddings(digits):
     with jax.enable_x64(False):
         config = BridgeConfig(epochs=2, progress=False)

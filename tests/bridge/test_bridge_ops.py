@@ -22,6 +22,7 @@ def _flax_layout(ndim):
     ((2, 8, 8, 1), (3, 3), (2, 2), "SAME"),     # strided: lax itself
     ((2, 8, 8, 3), (3, 3), (1, 1), "SAME"),     # three channels: lax itself
 ])
+@pytest.mark.slow
 def test_conv_and_its_gradients_equal_lax(float32, lhs_shape, kernel, strides, padding):
     keys = jax.random.split(jax.random.key(0), 3)
     lhs = jax.random.normal(keys[0], lhs_shape)
@@ -62,6 +63,7 @@ def _reshape_max(x):
 
 
 @pytest.mark.parametrize("shape", [(2, 9, 7, 3), (2, 8, 8, 1), (3, 11, 2)])
+@pytest.mark.slow
 def test_max_pool_2_equals_flax_max_pool_and_its_gradient_the_max_gradient(float32, shape):
     x = jax.random.normal(jax.random.key(0), shape)
     window = (2,) * (len(shape) - 2)

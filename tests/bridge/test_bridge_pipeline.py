@@ -32,6 +32,7 @@ def _check_kept(result, kept, dataset):
 
 
 @pytest.mark.parametrize("scorer", scores.SCORERS)
+@pytest.mark.slow
 def test_every_scorer_keeps_the_allocators_drop_counts(float32, digits, scorer):
     epochs = scores.MINIMUM_QUERY_EPOCHS.get(scorer, 1)
     result, kept = run(BridgeConfig(epochs=epochs, progress=False, scorer=scorer), digits)
@@ -51,6 +52,7 @@ def test_stratified_and_global_quoters(float32, digits):
     assert result["kept"] == budget(digits.y_train.size, 0.3)
 
 
+@pytest.mark.slow
 def test_iterated_drop_prunes_over_rounds_to_the_budget(float32, digits):
     result, kept = _run(digits, quoter="iterated-drop", rounds=2, schedule="linear", density=0.4)
     _check_kept(result, kept, digits)
@@ -114,6 +116,7 @@ def test_adjusted_quoter_keeps_counts_of_the_adjusted_priors(float32, digits):
 
 
 @pytest.mark.parametrize("quoter", ["drop", "adjusted"])
+@pytest.mark.slow
 def test_same_seed_same_result(float32, digits, quoter):
     first, kept_first = _run(digits, scorer="grand", quoter=quoter, seed=3)
     second, kept_second = _run(digits, scorer="grand", quoter=quoter, seed=3)
@@ -122,6 +125,7 @@ def test_same_seed_same_result(float32, digits, quoter):
 
 
 @pytest.mark.skipif(not Path(datasets.FASHION_MNIST_ROOT).is_dir(), reason="dataset-fashion-mnist is not installed")
+@pytest.mark.slow
 def test_bridge_on_the_real_fashion_mnist_files(float32):
     full = datasets.load_dataset("fashion-mnist")
     head = np.concatenate([np.flatnonzero(full.y_train == k)[:200] for k in range(10)])

@@ -208,6 +208,7 @@ def _tolerances(reference):
 
 
 @pytest.mark.parametrize("setup", ["small_cnn_setup", "batch_norm_setup"])
+@pytest.mark.slow
 def test_grand_matches_a_loop_of_single_example_gradients(setup, request):
     model, variables, x, y, expected = request.getfixturevalue(setup)
     assert np.all(expected > 0) and np.unique(np.round(expected, 6)).size > 1  # non-trivial
@@ -218,6 +219,7 @@ def test_grand_matches_a_loop_of_single_example_gradients(setup, request):
 
 @pytest.mark.parametrize("setup", ["small_cnn_setup", "batch_norm_setup"])
 @pytest.mark.parametrize("chunk_size", [1, 4, 100])
+@pytest.mark.slow
 def test_grand_does_not_depend_on_chunking(setup, chunk_size, request):
     model, variables, x, y, expected = request.getfixturevalue(setup)
     actual = grand_scores(model, variables, x, y, chunk_size=chunk_size)

@@ -10,6 +10,7 @@ from gmm_theory.bridge import select
 
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 60), classes=st.integers(1, 4))
+@pytest.mark.slow
 def test_top_within_classes_matches_sorting_each_class(seed, n, classes):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, classes, n)

@@ -70,6 +70,7 @@ def test_a_rerun_writes_each_record_once(finished, tiny_config, float32):
     assert kept.size == record["kept"] and np.all(np.diff(kept) > 0)
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_part_way_resumes_to_the_same_records(finished, tiny_config, tmp_path, float32):
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "gmm_theory.cli", "sweep", str(tiny_config), "--out", str(out)]
@@ -183,6 +184,7 @@ def test_local_process_pool_returns_results_by_index():
 
 
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
+@pytest.mark.slow
 def test_ray_executor_gives_the_same_records(finished, tiny_config, tmp_path, float32):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
@@ -303,6 +305,7 @@ def test_report_cli_and_missing_store(tmp_path, capsys):
     assert "no finished runs" in capsys.readouterr().err and not (tmp_path / "empty").exists()
 
 
+@pytest.mark.slow
 def test_report_leaves_a_damaged_store_as_it_is(tmp_path, capsys):
     records = _fixture_store(tmp_path / "store").path
     damaged = records.read_text() + '{"run_id": "half a line'
@@ -315,9 +318,12 @@ def test_report_leaves_a_damaged_store_as_it_is(tmp_path, capsys):
 def test_sweep_and_report_with_no_arguments_run_the_built_in_example(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["sweep", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
     expected = len(sweep.load_config().runs())
     assert result["finished"] == result["runs"] == expected == 2
+    assert captured.err.strip().splitlines()[-1].startswith("gmm-theory sweep: done in ")
     assert main(["report"]) == 0
-    table = capsys.readouterr().out
-    assert "Random+DRoP" in table and (tmp_path / "gmm-theory-sweep" / "figures" / "class_densities.png").exists()
+    captured = capsys.readouterr()
+    assert "Random+DRoP" in captured.out and (tmp_path / "gmm-theory-sweep" / "figures" / "class_densities.png").exists()
+    assert captured.err.strip().splitlines()[-1].startswith("gmm-theory report: done in ")

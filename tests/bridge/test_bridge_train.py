@@ -74,6 +74,7 @@ def toy(float32):
     return jnp.asarray(x), jnp.asarray(y, jnp.int32)
 
 
+@pytest.mark.slow
 def test_training_is_a_function_of_the_seed_and_of_the_kept_rows_only(toy):
     x, y = toy
     model = models.SmallCNN(3, width=4)
@@ -87,6 +88,7 @@ def test_training_is_a_function_of_the_seed_and_of_the_kept_rows_only(toy):
     assert not all(np.array_equal(a, b) for a, b in zip(leaves(first), leaves(other)))
 
 
+@pytest.mark.slow
 def test_a_subset_smaller_than_half_a_batch_trains_on_its_rows_only(toy):
     x, y = toy
     model = models.SmallCNN(3, width=4)
@@ -98,6 +100,7 @@ def test_a_subset_smaller_than_half_a_batch_trains_on_its_rows_only(toy):
     assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(first), jax.tree.leaves(again)))
 
 
+@pytest.mark.slow
 def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
     x, y = toy
     model = models.SmallCNN(3, width=8)
@@ -110,6 +113,7 @@ def test_training_learns_a_separable_toy_problem_and_reports_each_epoch(toy):
 
 
 @pytest.mark.parametrize("schedule", ["one-cycle", "step"])
+@pytest.mark.slow
 def test_learning_rates_from_the_batch_equal_optax_sgd_with_the_schedule(toy, schedule):
     x, y = toy
     model = models.SmallCNN(3, width=4)
@@ -137,6 +141,7 @@ def test_learning_rates_from_the_batch_equal_optax_sgd_with_the_schedule(toy, sc
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_predict_in_batches_equals_one_apply(toy):
     x, _ = toy
     model = models.ResNet18(3)
@@ -154,6 +159,7 @@ def test_class_recalls_count_each_class():
 
 @pytest.mark.parametrize(("name", "embedding"), [("vgg16", 512), ("vgg19", 512), ("resnet18", 512),
                                                  ("resnet50", 2048)])
+@pytest.mark.slow
 def test_paper_networks_on_small_inputs(float32, name, embedding):
     model = models.make_model(name, 3, (32, 32, 3))
     x = jax.random.normal(jax.random.key(0), (4, 32, 32, 3))
@@ -165,6 +171,7 @@ def test_paper_networks_on_small_inputs(float32, name, embedding):
     assert all(jax.tree.leaves(changed))  # every batch norm layer sees the batch in training mode
 
 
+@pytest.mark.slow
 def test_layer_counts_of_the_paper_networks(float32):
     def count(name, kind):
         model = models.make_model(name, 10, (32, 32, 3))

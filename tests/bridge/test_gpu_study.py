@@ -4,6 +4,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import pytest
 from idx_files import labels_with_every_class, write_idx
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_study.py"
@@ -16,6 +17,7 @@ def _load_script():
     return module
 
 
+@pytest.mark.slow
 def test_the_gpu_study_runs_on_the_cpu_at_a_tiny_size(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(SCRIPT.parent))  # the script imports its sibling training_bench
     root = tmp_path / "fashion-mnist"

@@ -31,6 +31,7 @@ def test_draw_curves_draws_lines_and_bands():
     assert ax.get_lines()[0].get_color() == color_for("Random") and color_for("mine", 3) == "C3"
 
 
+@pytest.mark.slow
 def test_monte_carlo_curves_are_accuracies_of_the_summaries():
     import jax
 

@@ -12,13 +12,21 @@ PAPER = ((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
 T_STAR = oracles.risk_minimiser(*PAPER)[0]
 
 
+class _Drawings(dict):
+    """Figures in quick mode, each drawn when a test first asks for it."""
+
+    def __missing__(self, name):
+        self[name] = figures.figure_function(name)(**figures.QUICK_OPTIONS[name])
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def drawn():
-    """Every figure in quick mode, drawn once for the module."""
-    return {name: figures.figure_function(name)(**figures.QUICK_OPTIONS[name]) for name in figures.FIGURES}
+    return _Drawings()
 
 
 @pytest.mark.parametrize("name", list(figures.FIGURES))
+@pytest.mark.slow
 def test_each_figure_saves_a_png_and_a_pdf(drawn, name, tmp_path):
     png, pdf = figures.save(drawn[name].figure, tmp_path, name)
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
@@ -34,6 +42,7 @@ def test_saving_is_byte_for_byte_reproducible(drawn, tmp_path):
         assert (tmp_path / "a" / f"x.{suffix}").read_bytes() == (tmp_path / "b" / f"x.{suffix}").read_bytes()
 
 
+@pytest.mark.slow
 def test_prior_curve_worst_class_minimum_is_at_the_std_proportional_prior(drawn):
     data = drawn["risk_vs_training_prior"].data
     priors, risks = data["priors"], data["class_risks"]
@@ -51,6 +60,7 @@ def test_prior_curve_worst_class_minimum_is_at_the_std_proportional_prior(drawn)
     assert np.all(np.isfinite(data["mc_worst_mean"]))
 
 
+@pytest.mark.slow
 def test_ssp_kept_fractions_and_threshold_against_brute_force(drawn):
     data = drawn["ssp_vs_random"].data
     margins, thresholds = data["margins"], data["thresholds"]
@@ -74,6 +84,7 @@ def test_ssp_kept_fractions_and_threshold_against_brute_force(drawn):
     np.testing.assert_allclose(thresholds[small], T_STAR, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_density_figure_limits_and_common_seeds(drawn):
     data = drawn["risk_vs_density"].data
     full_worst = oracles.trained_class_risks(*PAPER).max()
@@ -84,6 +95,7 @@ def test_density_figure_limits_and_common_seeds(drawn):
     assert at_full[0] == at_full[1] == at_full[2]
 
 
+@pytest.mark.slow
 def test_landscape_population_map_depends_only_on_the_training_prior(drawn):
     data = drawn["ratio_landscape"].data
     worst = data["maps"]["population"]["worst"]
@@ -108,13 +120,23 @@ def test_unknown_figure_names_are_rejected(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_cli_writes_the_full_set_of_figures(tmp_path, capsys):
-    assert main(["figures", "--quick", "--out", str(tmp_path), "--json"]) == 0
+    assert main(["figures", "--all", "--quick", "--out", str(tmp_path), "--json"]) == 0
     expected = sorted(f"{name}.{suffix}" for name in figures.FIGURES for suffix in ("png", "pdf"))
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
     assert '"written"' in capsys.readouterr().out
 
 
+def test_cli_writes_the_named_figures_where_out_says(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["figures", "--only", "drop_regret", "--quick", "--out", "drawn"]) == 0
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["drop_regret.pdf", "drop_regret.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawn"]
+    assert capsys.readouterr().err.startswith("gmm-theory figures: done in ")
+
+
+@pytest.mark.slow
 def test_ternary_optimum_is_not_beaten_by_any_realisable_grid_point(drawn):
     for panel in drawn["multiclass_ternary"].data.values():
         grid_best = panel["worst"][panel["realisable"]].min()
@@ -124,6 +146,7 @@ def test_ternary_optimum_is_not_beaten_by_any_realisable_grid_point(drawn):
         np.testing.assert_allclose(panel["grid"].sum(axis=1), 1.0)
 
 
+@pytest.mark.slow
 def test_multiclass_regrets_are_nonnegative(drawn):
     data = drawn["multiclass_regret"].data
     for regrets in (data["regrets_by_k"], data["regrets_by_h"]):
@@ -131,6 +154,7 @@ def test_multiclass_regrets_are_nonnegative(drawn):
             assert regret.shape == (2, 2) and np.all(regret >= -1e-6)
 
 
+@pytest.mark.slow
 def test_allocators_vs_density_realise_the_density(drawn):
     data = drawn["allocators_vs_density"].data
     for name in ("stratified", "drop", "optimal"):
@@ -140,12 +164,14 @@ def test_allocators_vs_density_realise_the_density(drawn):
         assert np.all(data["densities"][:, None] * priors <= 0.25 * (1 + 1e-9))
 
 
+@pytest.mark.slow
 def test_embedding_figure_reports_the_cnn_and_the_fitted_mixture(drawn):
     data = drawn["embedding_allocators"].data
     assert data["cnn_recalls"].shape == (10,) and data["mixture"].means.shape == (10, 3)
     assert data["optimal"]["class_risks"].shape == (1, 10)
 
 
+@pytest.mark.slow
 def test_asymptotic_learning_curves_converge_and_put_the_wider_class_on_top(drawn):
     data = drawn["asymptotic_learning_curves"].data
     for loss in ("square", "logistic"):
@@ -155,6 +181,7 @@ def test_asymptotic_learning_curves_converge_and_put_the_wider_class_on_top(draw
         assert data[loss]["simulated"].shape == (2, 2)
 
 
+@pytest.mark.slow
 def test_asymptotic_pruning_landscape_allocations_are_feasible_and_the_optimum_is_best(drawn):
     data = drawn["asymptotic_pruning_landscape"].data
     assert all(np.all(flags) for flags in data["converged"].values())

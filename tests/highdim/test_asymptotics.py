@@ -25,6 +25,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("loss", "problem", "dimension"), CASES)
+@pytest.mark.slow
 def test_theory_agrees_with_erm_simulation_within_three_standard_errors(loss, problem, dimension):
     arguments = dict(problem)
     densities = arguments.pop("densities", (1.0, 1.0))
@@ -39,9 +40,10 @@ def test_theory_agrees_with_erm_simulation_within_three_standard_errors(loss, pr
 
 
 @pytest.mark.parametrize("loss", ["square", "logistic"])
+@pytest.mark.slow
 def test_many_samples_and_no_ridge_give_the_population_minimiser(loss):
     # As alpha -> infinity with lam -> 0 the ERM rule tends to the population minimiser of the
-    # loss, which lives on the mean direction: the one-dimensional rule of THEORY.md 1.6 for
+    # loss, which lives on the mean direction: the one-dimensional surrogate rule for
     # the projected mixture (means -+sqrt(r), the same stds and priors).
     r, stds, priors = 1.5, (0.5, 1.5), (0.4, 0.6)
     theory = solve(4000.0, 1e-8, r, stds, priors, loss=loss)
@@ -79,6 +81,7 @@ def test_bad_input_names_the_parameter(options, message):
         solve(**(arguments | options), loss=loss, densities=densities)
 
 
+@pytest.mark.slow
 def test_the_quadrature_error_is_measured_and_refined_until_small():
     """A sharp logistic channel (q about 23).  At a fixed rule of 4 nodes per panel (under
     jit) the answer is flagged as not converged, and its discretisation estimate is at least
@@ -149,6 +152,7 @@ def test_logistic_proximal_margin_matches_root_finding(variance):
         assert dt == pytest.approx(1 / (1 + variance * sigma), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_learning_curve_is_one_vmapped_call():
     import jax
 
@@ -166,6 +170,7 @@ def test_a_learning_curve_is_one_vmapped_call():
     assert np.all(np.diff(np.asarray(curve.average_error)) < 0)
 
 
+@pytest.mark.slow
 def test_hinge_channel_matches_quadrature_of_the_proximal_step():
     import jax.numpy as jnp
     from scipy import integrate, optimize, stats
@@ -234,6 +239,7 @@ def test_equal_variances_give_the_shared_covariance_ridge_solution(alpha, lam, r
     np.testing.assert_allclose(theory.class_errors, [error, error], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_equal_variance_closed_form_agrees_with_large_ridge_simulations():
     # The shared-covariance result (Mignacco et al., 2020) from an independent route: ridge
     # fits at d = 2000.
@@ -247,6 +253,7 @@ def test_equal_variance_closed_form_agrees_with_large_ridge_simulations():
         assert np.all(np.abs(simulated.mean(axis=0) - np.asarray(predicted)) <= 3 * standard_error)
 
 
+@pytest.mark.slow
 def test_without_a_fixed_point_the_solver_says_so():
     import jax
 
@@ -259,6 +266,7 @@ def test_without_a_fixed_point_the_solver_says_so():
     assert not bool(traced.converged) and float(traced.residual) > 1e-10
 
 
+@pytest.mark.slow
 def test_one_vmapped_call_covers_ridges_and_class_densities():
     import jax
 
@@ -289,6 +297,7 @@ def _parameter_grid(count, seed):
 
 
 @pytest.mark.parametrize(("loss", "count"), [("square", 200), ("logistic", 48)])
+@pytest.mark.slow
 def test_the_fixed_point_is_found_across_the_parameter_grid(loss, count):
     """One call on the whole grid, which raises unless every point converges, its quadrature
     included; with the imbalanced square-loss cases where a fixed damping of 1/2 gave up."""
@@ -304,6 +313,7 @@ def test_the_fixed_point_is_found_across_the_parameter_grid(loss, count):
     assert np.all(np.asarray(found.q) > 0) and np.all(np.asarray(found.variance) > 0)
 
 
+@pytest.mark.slow
 def test_the_hinge_fixed_point_is_found_unless_the_minimiser_is_the_constant_rule():
     """Over 300 grid points the hinge solver converges except where it approaches w = 0 and
     |b| = 1; at such a point the error says so, and ERM at d = 200 finds w = 0 exactly."""

@@ -27,6 +27,7 @@ def _slsqp_soft_margin(features, labels, lam):
 
 
 @pytest.mark.parametrize(("seed", "lam", "shift"), [(0, 0.5, 1.0), (1, 0.05, 0.3), (2, 2.0, 2.5)])
+@pytest.mark.slow
 def test_fit_matches_a_general_purpose_qp_solver(seed, lam, shift):
     rng = np.random.default_rng(seed)
     labels = np.where(rng.random(40) < 0.6, 1.0, -1.0)
@@ -38,6 +39,7 @@ def test_fit_matches_a_general_purpose_qp_solver(seed, lam, shift):
     assert float(fit.bias) == pytest.approx(bias, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_an_iteration_budget_too_small_is_reported():
     rng = np.random.default_rng(3)
     labels = np.where(rng.random(200) < 0.5, 1.0, -1.0)

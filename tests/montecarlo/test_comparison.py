@@ -17,6 +17,7 @@ def mixture():
     return gt.TwoClassMixture()
 
 
+@pytest.mark.slow
 def test_methods_on_the_same_seeds_agree_when_nothing_is_pruned(mixture):
     names = ["Random", "Random+DRoP", "Random+iterated-DRoP", "Random+optimal", "SSP", "keep-easy"]
     summaries = comparison.compare_methods(mixture, jax.random.key(3), 500, [0.5, 1.0], 6, methods=names,

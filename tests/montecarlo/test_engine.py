@@ -18,6 +18,7 @@ def mixture():
 
 @pytest.mark.parametrize("fit", ["threshold", "least-squares", "plugin", "logistic"])
 @pytest.mark.parametrize("prune", ["random", "keep-hard"])
+@pytest.mark.slow
 def test_sweep_equals_a_loop_of_single_trials(fit, prune, mixture):
     key = jax.random.key(3)
     risks = np.asarray(simulate.sweep(mixture, key, 300, ALLOCATIONS, 4, fit=fit, prune=prune, chunk_size=3))
@@ -28,6 +29,7 @@ def test_sweep_equals_a_loop_of_single_trials(fit, prune, mixture):
             np.testing.assert_allclose(risks[s, a], single, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_chunking_does_not_matter(mixture):
     key = jax.random.key(5)
     first = simulate.sweep(mixture, key, 500, ALLOCATIONS, 8, fit="logistic", chunk_size=1)
@@ -36,6 +38,7 @@ def test_same_seed_same_result_and_chunking_does_not_matter(mixture):
 
 
 @pytest.mark.parametrize("fit", ["threshold", "least-squares", "plugin", "logistic"])
+@pytest.mark.slow
 def test_random_pruning_converges_to_the_population_limit(fit, mixture):
     # At n = 64000 the finite-sample bias is well below the Monte Carlo error of 64 seeds.
     summary = simulate.summarise(mixture, simulate.sweep(mixture, jax.random.key(7), 64_000, ALLOCATIONS, 64, fit=fit))
@@ -45,6 +48,7 @@ def test_random_pruning_converges_to_the_population_limit(fit, mixture):
     assert np.all(gap <= 4 * summary.class_risks_se + 1e-12), gap / summary.class_risks_se
 
 
+@pytest.mark.slow
 def test_threshold_erm_error_shrinks_with_n(mixture):
     results = simulate.convergence(mixture, jax.random.key(8), [250, 4000, 64_000], [[0.3, 0.9]], 64)
     limit = np.asarray(simulate.population_class_risks(mixture, [[0.3, 0.9]]))[0]
@@ -53,6 +57,7 @@ def test_threshold_erm_error_shrinks_with_n(mixture):
 
 
 @pytest.mark.parametrize("margin", [0.3, 0.8])
+@pytest.mark.slow
 def test_ssp_margin_pruning_matches_the_closed_form_at_large_n(margin, mixture):
     key = jax.random.key(9)
     samples = simulate.draw_seeds(mixture, key, 64_000, 32, prune="ssp")
@@ -65,6 +70,7 @@ def test_ssp_margin_pruning_matches_the_closed_form_at_large_n(margin, mixture):
     assert np.all(np.abs(z) < 4), z
 
 
+@pytest.mark.slow
 def test_an_empty_kept_class_gives_nan_and_counts_as_invalid(mixture):
     risks = simulate.sweep(mixture, jax.random.key(0), 50, [[0.0, 1.0], [0.5, 0.5]], 6)
     assert np.all(np.isnan(risks[:, 0]))
@@ -99,6 +105,7 @@ def test_bad_sizes_are_named(n, seeds, name, mixture):
 
 @pytest.mark.parametrize("fit", ["threshold", "logistic"])
 @pytest.mark.parametrize(("n", "seeds", "grid"), [(500, 8, 8), (4000, 4, 4), (500, 16, 24)])
+@pytest.mark.slow
 def test_the_memory_estimate_bounds_xla_s_own_accounting(fit, n, seeds, grid):
     mixture = gt.TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
     keys = jax.random.split(jax.random.key(0), seeds)

@@ -51,12 +51,14 @@ def test_two_class_optimum_is_the_threshold_with_equal_risks_found_by_root_findi
     np.testing.assert_allclose(allocated["optimal"].class_risks[0], stats.norm.cdf((threshold - 1) / 1.5), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_with_equal_covariances_one_adjusted_query_reaches_the_optimum():
     mixture = random_mixture(1, 4, 3, heterogeneity=0.0)
     adjusted = optimal_priors(mixture, 0.5, QUADRATURE, adjust=True)
     np.testing.assert_allclose(adjusted.priors, optimal_priors(mixture, 0.5, QUADRATURE).priors, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_realisable_optimum_is_not_beaten_by_random_realisable_priors():
     mixture = random_mixture(0, 4, 3, heterogeneity=0.8)
     density = 0.6
@@ -90,6 +92,7 @@ def test_drop_semantics_differ_by_the_data_priors():
     np.testing.assert_allclose(count_priors, full_data_risks / full_data_risks.sum())
 
 
+@pytest.mark.slow
 def test_allocators_report_every_density_and_keep_the_data_priors_at_full_density():
     mixture = random_mixture(4, 3, 2)
     allocated = allocate_model(mixture, [0.5, 1.0], QUADRATURE)

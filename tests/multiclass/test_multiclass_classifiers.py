@@ -52,6 +52,7 @@ def _per_draw_gradient(mixture, weights, biases, z):
 
 
 @pytest.mark.parametrize("ridge", [0.0, 0.4])
+@pytest.mark.slow
 def test_logistic_with_two_classes_is_the_two_class_population_logistic_rule(ridge):
     two = TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.3, 0.7))
     fit = logistic_classifier(KClassMixture([[-1.0], [1.0]], [0.25, 2.25], [0.3, 0.7]), jax.random.key(0),
@@ -114,6 +115,7 @@ def test_logistic_is_the_lda_rule_when_covariances_are_equal():
     assert np.all(np.abs(np.asarray(logistic_risks - lda_risks)) <= 3e-3 + np.asarray(logistic_bounds + lda_bounds))
 
 
+@pytest.mark.slow
 def test_logistic_is_deterministic_vmaps_over_training_priors_and_skips_absent_classes():
     plane = _plane()
     priors = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2], [1 / 3, 1 / 3, 1 / 3]])

@@ -20,12 +20,14 @@ def mixture():
     return KClassMixture(2 * rng.normal(size=(4, 3)), covariances, rng.dirichlet(np.ones(4)))
 
 
+@pytest.mark.slow
 def test_the_solution_equalises_the_class_risks(mixture):
     solution = minimax_priors(mixture, jax.random.key(0))
     assert float(solution.spread) < 1e-6
     assert np.isclose(float(np.sum(solution.priors)), 1.0) and np.all(np.asarray(solution.priors) > 0)
 
 
+@pytest.mark.slow
 def test_no_random_prior_beats_the_solution(mixture):
     solution = minimax_priors(mixture, jax.random.key(0))
     candidates = np.random.default_rng(1).dirichlet(np.ones(4), size=500)

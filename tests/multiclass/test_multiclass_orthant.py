@@ -199,6 +199,7 @@ def test_the_float32_normal_functions_are_accurate_in_probability():
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+@pytest.mark.slow
 def test_the_quantile_derivative_is_one_over_the_density(dtype):
     _, quantile = orthant._normal_functions(dtype)
     p = np.array([1e-6, 0.01, 0.3, 0.5, 0.8, 0.999])
@@ -207,6 +208,7 @@ def test_the_quantile_derivative_is_one_over_the_density(dtype):
     np.testing.assert_allclose(slopes, expected, rtol=1e-12 if dtype == jnp.float64 else 2e-5)
 
 
+@pytest.mark.slow
 def test_gradients_match_central_differences_of_a_scipy_reference():
     # Z = F u in 3 dimensions; the derivative in the limits by central differences of scipy's
     # CDF (step 1e-3, accurate to ~1e-6), against jax.grad of the fixed-key estimate.

@@ -45,6 +45,7 @@ def sweep(request):
     return mixture, priors, np.asarray(risks, np.float64), np.asarray(bounds, np.float64)
 
 
+@pytest.mark.slow
 def test_agrees_with_the_per_prior_class_risks_within_the_sum_of_bounds(sweep):
     mixture, priors, risks, bounds = sweep
     reference, reference_bounds = _per_prior_risks(mixture, priors, jax.random.key(1), 2048)
@@ -95,6 +96,7 @@ def coarse():
     return mixture, priors, np.asarray(risks, np.float64), np.asarray(bounds, np.float64)
 
 
+@pytest.mark.slow
 def test_bounds_are_honest_against_a_far_more_accurate_reference(coarse):
     mixture, priors, risks, bounds = coarse
     reference, reference_bounds = _per_prior_risks(mixture, priors, jax.random.key(3), 8192)
@@ -109,6 +111,7 @@ def test_bounds_are_honest_against_a_far_more_accurate_reference(coarse):
     assert np.mean(np.abs(risks - reference) <= bounds + reference_bounds) >= 0.95
 
 
+@pytest.mark.slow
 def test_refinement_shrinks_the_largest_bounds(coarse):
     mixture, priors, _, plain = coarse
     _, refined = map(np.asarray, lda_risks_over_priors(mixture, priors, jax.random.key(2), points=64, refine=0.25))

@@ -13,6 +13,7 @@ from gmm_theory.twoclass.risk import linear_class_risks
 
 
 @pytest.mark.parametrize("m", [2, 3, 6, 9])
+@pytest.mark.slow
 def test_orthant_probability_agrees_with_scipy_within_its_bound(m):
     rng = np.random.default_rng(m)
     factor = rng.normal(size=(m, m))
@@ -40,6 +41,7 @@ def _random_mixture(rng, classes, dimension):
 
 
 @pytest.mark.parametrize(("classes", "dimension"), [(3, 2), (5, 8), (7, 3)])
+@pytest.mark.slow
 def test_class_risks_agree_with_large_sample_monte_carlo(classes, dimension):
     rng = np.random.default_rng(classes * 10 + dimension)
     mixture = _random_mixture(rng, classes, dimension)
@@ -81,6 +83,7 @@ def test_a_class_that_is_never_predicted_has_risk_one_and_costs_nobody_else():
 
 @pytest.mark.parametrize(("classes", "dimension", "rule", "tolerance"), [
     (4, 3, lda_classifier, 1e-7), (4, 3, least_squares_classifier, 1e-7), (5, 2, lda_classifier, 1e-4)])
+@pytest.mark.slow
 def test_the_reverse_mode_jacobian_matches_central_differences_of_the_risks(classes, dimension, rule, tolerance):
     # With the key fixed the quadrature estimate is a smooth function of the priors, so central
     # differences of class_risks (step 1e-5, error ~1e-9) check the chain rule through the

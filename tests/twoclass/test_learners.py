@@ -20,6 +20,7 @@ def _empirical_errors(x, y, kept, rule):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(-5, 5), st.integers(0, 1), st.booleans()), min_size=1, max_size=14),
        st.booleans())
+@pytest.mark.slow
 def test_threshold_erm_equals_brute_force(points, prefer_right):
     # Integer-valued x makes ties between samples common.
     x = np.array([p[0] for p in points], dtype=float)
@@ -44,6 +45,7 @@ def _paper_sample(seed, n):
 
 
 @pytest.mark.parametrize("name", sorted(fits.LEARNERS))
+@pytest.mark.slow
 def test_batched_fits_equal_masked_fits(name):
     n = 400
     rng, x, y = _paper_sample(1, n)
@@ -92,6 +94,7 @@ def test_logistic_matches_scipy_minimisation():
     np.testing.assert_allclose([rule.weight, rule.bias], expected, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_population_logistic_rule_matches_quadrature_minimisation():
     from scipy import integrate, stats
     means, stds, priors = (-1.0, 1.0), (0.5, 1.5), (0.4, 0.6)

@@ -88,7 +88,7 @@ def test_worst_class_threshold_equalises_the_class_risks():
 
 
 def test_paper_example():
-    # THEORY.md 1.2 and the paper's example: t* = -0.1635 at equal priors; at priors (0.25, 0.75)
+    # The paper's example (Appendix B.2): t* = -0.1635 at equal priors; at priors (0.25, 0.75)
     # the learned rule is t_w = -0.5 with both class errors 0.158655.
     mixture = TwoClassMixture((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5))
     assert float(risk_minimising_threshold(mixture)) == pytest.approx(-0.1635, abs=5e-5)
@@ -108,6 +108,7 @@ def _oracle_trained_worst_risk(means, stds, phi_0):
     [((-1.0, 1.0), (0.5, 1.5)), ((-1.0, 1.0), (1.0, 3.0)), ((0.0, 0.5), (2.0, 1.0)),
      ((0.0, 2.0), (1.0, 5.0)), ((1.0, 4.0), (3.0, 0.3)), ((0.0, 1.0), (1.0, 1.0))],
 )
+@pytest.mark.slow
 def test_worst_class_optimal_priors_are_not_beaten_by_any_prior(means, stds):
     mixture = TwoClassMixture(means, stds, (0.5, 0.5))
     best = np.asarray(worst_class_optimal_priors(mixture))

@@ -63,7 +63,7 @@ def test_ssp_kept_fractions_match_quadrature():
 
 
 def test_paper_ssp_example():
-    # THEORY.md 1.5: M = 0.3 keeps 55 % / 84 % but t* stays at -0.16.
+    # Paper Appendix B.3: M = 0.3 keeps 55 % / 84 % but t* stays at -0.16.
     mixture = TwoClassMixture()
     np.testing.assert_allclose(ssp_kept_fractions(mixture, 0.3), [0.55, 0.84], atol=0.01)
     assert float(ssp_threshold(mixture, 0.3)) == pytest.approx(float(risk_minimising_threshold(mixture)), abs=1e-14)

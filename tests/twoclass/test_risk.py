@@ -5,6 +5,7 @@ import oracles
 from gmm_theory import TwoClassMixture, average_risk, class_risks, worst_class_risk
 
 
+@pytest.mark.slow
 def test_class_risks_match_quadrature_on_random_models():
     rng = np.random.default_rng(0)
     for _ in range(200):

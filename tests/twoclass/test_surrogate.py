@@ -22,6 +22,7 @@ def _least_squares_threshold_by_quadrature(means, stds, priors):
     return (0.5 - b) / w
 
 
+@pytest.mark.slow
 def test_least_squares_threshold_matches_quadrature_moments():
     rng = np.random.default_rng(6)
     for _ in range(100):

@@ -56,6 +56,7 @@ def _finite_difference(f, mixture, field, index, step=1e-6):
 @pytest.mark.parametrize("means, stds, priors", [((-1.0, 1.0), (0.5, 1.5), (0.5, 0.5)),
                                                  ((0.0, 2.0), (2.0, 0.7), (0.3, 0.7)),
                                                  ((0.0, 1.0), (1.0, 1.0), (0.4, 0.6))])
+@pytest.mark.slow
 def test_grad_matches_finite_differences(name, means, stds, priors):
     f = CLOSED_FORMS[name]
     mixture = gt.TwoClassMixture(means, stds, priors)

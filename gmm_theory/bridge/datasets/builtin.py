@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 
+from gmm_theory._checks import check_count
 from gmm_theory.bridge.datasets.raw import DIGIT_CLASSES, RawData, _check_labels
 from gmm_theory.bridge.datasets.split import head_per_class
 
@@ -38,8 +39,7 @@ def read_mnist1d(num_samples: int | None = None, seed: int = MNIST1D_DEFAULT_SEE
 
     args = get_dataset_args()
     num_samples = args.num_samples if num_samples is None else num_samples
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 10:
-        raise ValueError(f"num_samples must be an integer >= 10, got {num_samples!r}")
+    check_count("num_samples", num_samples, 10)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     args.num_samples, args.seed = int(num_samples), int(seed)

@@ -5,7 +5,8 @@ A method is a within-class pruning rule (:mod:`gmm_theory.twoclass.montecarlo.se
 differences between methods are not sampling noise between datasets.  Score-based methods
 cut one class-blind ranking, as they do in the paper's experiments (Section 5).
 
-:func:`drop_regret_map` answers how near-optimal DRoP is across mixtures (THEORY.md 1.4):
+:func:`drop_regret_map` answers how near-optimal DRoP is across mixtures (see
+:mod:`gmm_theory.drop`):
 the worst-class risk of one-step and iterated DRoP minus the best achievable by choosing
 the training priors, in the population limit.
 """

@@ -93,10 +93,8 @@ def draw_seeds(mixture: TwoClassMixture, key: jax.Array, n: int, seeds: int, pru
     leaves gain a leading seed axis."""
     selection.check_rule(prune)
     get_learner(fit)
-    if not (isinstance(n, int) and n >= 2):
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if not (isinstance(seeds, int) and seeds >= 1):
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    _checks.check_count("n", n, 2)
+    _checks.check_count("seeds", seeds)
     check_memory(n, seeds, 0, fit)
     return _draw_seeds(mixture, jax.random.split(key, seeds), n, prune, fit)
 
@@ -222,7 +220,7 @@ def summarise_limit(mixture: TwoClassMixture, risks) -> Summary:
 def population_class_risks(mixture: TwoClassMixture, densities, fit: str = "threshold") -> jax.Array:
     """The n -> infinity limit of :func:`sweep` under random pruning, shape (A, 2).
 
-    Random within-class pruning only changes the priors (THEORY.md 1.3), so the fitted rule
+    Random within-class pruning only changes the priors (DRoP paper, Section 4), so the fitted rule
     tends to :func:`gmm_theory.twoclass.limits.population_rule` under the training priors phi_k d_k / sum phi d.
     """
     get_learner(fit)

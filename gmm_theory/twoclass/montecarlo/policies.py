@@ -2,7 +2,7 @@
 
 For every seed and target dataset density d, a policy (:data:`gmm_theory.drop.POLICIES`)
 chooses how many samples of each class to keep (DRoP paper, Section 4 and Algorithm 1;
-THEORY.md 1.4 and 3):
+:mod:`gmm_theory.drop` and :mod:`gmm_theory.allocate`):
 
 - ``stratified``: the same density d in every class;
 - ``drop``: one-step DRoP, kept density (or count, ``semantics="count"``) proportional to
