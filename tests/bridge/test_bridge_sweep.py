@@ -89,6 +89,24 @@ def test_a_sweep_killed_part_way_resumes_to_the_same_records(finished, tiny_conf
     assert len(records.read_text().splitlines()) == 4
 
 
+@pytest.mark.slow
+def test_of_two_sweeps_started_into_one_store_the_second_is_refused_and_each_run_is_recorded_once(
+        finished, tiny_config, tmp_path, capsys):
+    out = tmp_path / "shared"
+    command = [sys.executable, "-m", "gmm_theory.cli", "sweep", str(tiny_config), "--out", str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (out / LOCK).exists() and time.monotonic() < deadline:
+        assert first.poll() is None, first.stderr.read()
+        time.sleep(0.02)
+    assert main(["sweep", str(tiny_config), "--out", str(out)]) == 2
+    assert "is in use by the sweep of process" in capsys.readouterr().err
+    assert first.wait(timeout=600) == 0
+    lines = (out / "records.jsonl").read_text().splitlines()
+    run_ids = [json.loads(line)["run_id"] for line in lines]
+    assert sorted(run_ids) == sorted(finished.records) and len(set(run_ids)) == len(run_ids)
+
+
 class OrderExecutor(sweep.LocalExecutor):
     """Records, task by task, what ran: ("query", seed) or ("run", seed)."""
 
