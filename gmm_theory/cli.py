@@ -4,6 +4,7 @@ example (means -1, 1; stds 0.5, 1.5; priors 0.5, 0.5) and prints JSON with ``--j
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import math
@@ -11,6 +12,8 @@ import os
 import re
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from gmm_theory._errors import MissingExtra, NotConverged, StoreInUse
@@ -18,6 +21,8 @@ from gmm_theory.twoclass.paper import PAPER_MEANS, PAPER_PRIORS, PAPER_STDS
 
 # Where ``gmm-theory sweep`` with no arguments writes its example, and ``report`` reads it.
 EXAMPLE_STORE = "gmm-theory-sweep"
+# Commands that show their own progress bar on a terminal; the others show their elapsed time.
+OWN_PROGRESS = ("figures", "multiclass", "bridge", "sweep")
 # Where ``gmm-theory figures`` writes unless ``--out`` says otherwise.
 FIGURE_FOLDER = "gmm-theory-figures"
 
@@ -223,8 +228,6 @@ def _allocate(args) -> dict:
 
 
 def _simulate(args) -> dict:
-    import time
-
     import jax
     import numpy as np
 
@@ -298,9 +301,30 @@ def _progress(items, description: str):
         yield item
 
 
-def _figures(args) -> dict:
-    import time
+@contextlib.contextmanager
+def _elapsed_time_shown(prog: str):
+    """While the block runs, its elapsed time on stderr, rewritten in place every half second,
+    when stderr is a terminal: the sign of life of a command that is one long call."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    start, stop = time.perf_counter(), threading.Event()
 
+    def show():
+        while not stop.wait(0.5):
+            print(f"\r{prog}: {time.perf_counter() - start:.0f} s", end="", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=show, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _figures(args) -> dict:
     from gmm_theory.figures import PAPER_FIGURES, available_figures, render_all
 
     names = args.only or (available_figures() if args.all else PAPER_FIGURES)
@@ -645,8 +669,6 @@ def _cache_compilations(jax) -> None:
 def main(argv=None) -> int:
     """Run one sub-command; its output goes to stdout, then a one-line summary with the wall
     time to stderr. Returns the exit status: 0, or 2 for an error (one line on stderr)."""
-    import time
-
     start = time.perf_counter()
     args = _build_parser().parse_args(argv)
     prog = f"gmm-theory {args.command}"
@@ -654,14 +676,18 @@ def main(argv=None) -> int:
         if args.command == "derive":
             from gmm_theory.twoclass.symbolic import report
 
-            print(report(as_json=args.json))
+            with _elapsed_time_shown(prog):
+                text = report(as_json=args.json)
+            print(text)
         else:
             import jax
 
             _cache_compilations(jax)
             # The closed forms need float64; the CNNs of the bridge train in float32.
             with jax.enable_x64(args.command not in ("bridge", "sweep", "report")):
-                _emit(args.run(args), args.json)
+                with contextlib.nullcontext() if args.command in OWN_PROGRESS else _elapsed_time_shown(prog):
+                    result = args.run(args)
+                _emit(result, args.json)
     except (ValueError, FileNotFoundError, NotConverged, MissingExtra, StoreInUse) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2

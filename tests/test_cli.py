@@ -1,10 +1,12 @@
 import argparse
+import io
 import json
 import math
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -336,3 +338,27 @@ def test_text_output_prints_matrices_as_rows_and_larger_arrays_by_shape(capsys):
     assert "[" not in text and "class_risks_mean: an array of shape 3 x 3 x 2" in text
     rows = text.split("worst_class_risk_mean:\n")[1].splitlines()[:3]
     assert all(len(row.split()) == 3 and all(0 <= float(cell) <= 1 for cell in row.split()) for row in rows)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_one_long_call_shows_its_elapsed_time_and_clears_it(monkeypatch):
+    from gmm_theory.cli import _elapsed_time_shown
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with _elapsed_time_shown("gmm-theory x"):
+        time.sleep(1.2)
+    assert "\rgmm-theory x: 1 s" in terminal.getvalue() and terminal.getvalue().endswith("\r\033[K")
+
+
+def test_progress_shows_on_a_terminal_only_and_yields_every_item(monkeypatch):
+    from gmm_theory.cli import _progress
+
+    assert list(_progress(["a", "b"], "steps")) == ["a", "b"]  # stderr is not a terminal here
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert list(_progress(["a", "b"], "steps")) == ["a", "b"] and "steps" in terminal.getvalue()
