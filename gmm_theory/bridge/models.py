@@ -21,6 +21,10 @@ import jax.numpy as jnp
 from gmm_theory._checks import check_count
 from gmm_theory.bridge.ops import conv_general_dilated, max_pool_2
 
+#: The network names :func:`make_model` accepts: ``small-cnn`` and ``bn-cnn`` (the toolkit's
+#: small CNNs, for inputs with any number of spatial axes), ``vgg16`` and ``vgg19`` (VGG with
+#: batch norm), ``resnet18`` (CIFAR form) and ``resnet50`` (ImageNet form), the last four for
+#: images ``(H, W, C)`` only.
 MODELS = ("small-cnn", "bn-cnn", "vgg16", "vgg19", "resnet18", "resnet50")
 
 # Every convolution goes through the CPU-fast form of ``gmm_theory.bridge.ops``.
@@ -192,7 +196,44 @@ def make_model(name: str, num_classes: int, input_shape: tuple[int, ...], *, bf1
                width: int | None = None) -> nn.Module:
     """The model called ``name`` (one of ``MODELS``); ``width`` sets the first-layer channels
     of ``small-cnn`` and ``bn-cnn`` (16 by default).  A dataset's own choice of model is
-    :func:`gmm_theory.bridge.recipes.recipe`'s."""
+    :func:`gmm_theory.bridge.recipes.recipe`'s.
+
+    Every model maps a batch of channels-last inputs to ``(logits, embedding)``, the embedding
+    being the input of the last linear layer (what the embedding-based scorers read).
+    ``small-cnn``: three 3-wide conv layers with ReLU and 2x max-pooling while the input is at
+    least 8 wide, global average pooling, a 128-unit embedding and a linear head.  ``bn-cnn``:
+    two conv layers (2x max-pool, batch norm, ReLU), the flattened feature map into a 256-unit
+    embedding and a linear head.  ``vgg16`` / ``vgg19``: VGG with batch norm for 32x32 inputs,
+    global average pooling.  ``resnet18``: 3x3 stem, no initial max-pool, four stages of two
+    basic blocks.  ``resnet50``: 7x7 stride-2 stem, 3x3 max-pool, bottleneck stages of 3, 4,
+    6 and 3 blocks.  Logits are float32 whatever the compute dtype.
+
+    Args:
+        name (str): One of :data:`MODELS`.
+        num_classes (int): The number of classes K, the width of the linear head.
+        input_shape (tuple[int, ...]): The shape of one input, without the batch axis:
+            ``(H, W, C)`` for images (required by the VGG and ResNet models), ``(L, 1)`` for
+            sequences.
+        bf16 (bool): Compute in ``jnp.bfloat16`` (for a GPU) instead of float32; parameters
+            stay in float32.
+        width (int | None): The first-layer channels of ``small-cnn`` and ``bn-cnn``, an
+            integer >= 1; ``None`` for 16.
+
+    Returns:
+        flax.linen.Module: The untrained model; ``model.apply(variables, x, train=...)``
+        returns logits ``(N, K)`` and embeddings ``(N, E)``.
+
+    Raises:
+        ValueError: If ``name`` is not one of :data:`MODELS`, ``width`` is not an integer
+            >= 1 or is given for a model other than the small CNNs, or a VGG or ResNet is
+            asked for inputs that are not images ``(H, W, C)``.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025,
+        and its official code, avysogorets/fair-data-pruning (``models/``: the VGG and ResNet
+        networks); ``bn-cnn`` pools before its batch norm as airbench's conv groups do
+        (Jordan, 2024).
+    """
     dtype = jnp.bfloat16 if bf16 else jnp.float32
     if width is not None:
         check_count("width", width)

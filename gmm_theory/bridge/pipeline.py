@@ -53,11 +53,57 @@ from gmm_theory.drop import IteratedDrop, iterated_drop, smoothed_errors
 
 @dataclasses.dataclass(frozen=True)
 class BridgeConfig:
-    """One bridge run.  ``model="auto"`` and ``epochs=None`` take the dataset's recipe
+    r"""One bridge run.  ``model="auto"`` and ``epochs=None`` take the dataset's recipe
     (:func:`gmm_theory.bridge.recipes.recipe`); ``query_inits=None`` takes the scorer's query
     protocol (:func:`gmm_theory.bridge.scores.query_protocol`), a number overrides it;
     ``rounds``, ``schedule`` and ``step`` configure ``iterated-drop``; ``semantics`` is the
-    allocator's for ``drop``; ``width`` is the small CNNs' first-layer channels."""
+    allocator's for ``drop``; ``width`` is the small CNNs' first-layer channels.
+
+    The settings are checked when the config is made (frozen dataclass); for a named dataset
+    its recipe is built and checked too, an ``npz:`` file's once its input shape is known.
+
+    Args:
+        dataset (str): One of :data:`DATASETS`, or ``"npz:PATH"``.
+        root (str | None): The folder of the dataset's files; ``None`` for its default root
+            (see :func:`load_dataset`).
+        model (str): ``"auto"`` for the dataset's own network, or one of :data:`MODELS`.
+        scorer (str): The within-class score, one of :data:`SCORERS`.
+        quoter (str): The class quotas, one of :data:`QUOTERS`.
+        density (float): The dataset density d, the fraction of the training set kept, in
+            (0, 1].
+        seed (int): The seed of every random draw of the run (query models, selection, final
+            model).
+        query_inits (int | None): The number of query models whose recalls and scores are
+            averaged, an integer >= 1; ``None`` for the scorer's protocol (5 for EL2N and
+            GraNd, 1 otherwise).
+        epochs (int | None): The recipe's epochs E (query models train for the protocol's
+            fraction of E, the final model for :math:`E'`), an integer >= 1; ``None`` for the
+            recipe's.
+        rounds (int): The rounds of ``iterated-drop``, an integer >= 1.
+        schedule (str): The density schedule of ``iterated-drop`` from 1 down to d,
+            ``"linear"`` or ``"exponential"`` (a constant fraction kept per round).
+        step (float): The step s of the iterated-DRoP update
+            :math:`\pi'_k \leftarrow \pi'_k e_k^s / Z`, a positive finite number.
+        semantics (str): How ``drop`` turns validation errors into quotas: ``"density"``
+            (kept fractions proportional to the errors, DRoP Algorithm 1) or ``"count"`` (kept
+            numbers proportional to the errors, as the official code); see
+            :func:`gmm_theory.allocate.water_fill`.
+        bf16 (bool): Compute in bfloat16 (for a GPU); parameters stay in float32.
+        width (int | None): The first-layer channels of ``small-cnn`` and ``bn-cnn``, an
+            integer >= 1; ``None`` for 16.
+        progress (bool | None): Show training progress bars; ``None`` shows them on a terminal.
+
+    Raises:
+        ValueError: Naming the setting, if ``scorer``, ``quoter`` or ``schedule`` is not one
+            of its choices, ``density`` is outside (0, 1], ``query_inits``, ``epochs``,
+            ``width`` or ``rounds`` is not an integer >= 1, ``step`` is not positive and
+            finite, the dataset or model is unknown to the recipes, or the scorer's query
+            models would train too few epochs (Dynamic Uncertainty needs at least 3).
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Section 5, Algorithm 1), and its official code, avysogorets/fair-data-pruning.
+    """
 
     dataset: str = "digits"
     root: str | None = None
@@ -89,19 +135,54 @@ class BridgeConfig:
             self.check_recipe(self.recipe())
 
     def check_recipe(self, recipe_: Recipe) -> None:
-        """A one-line error when the scorer cannot work with the recipe's query training."""
+        r"""A one-line error when the scorer cannot work with the recipe's query training.
+
+        Args:
+            recipe\_ (Recipe): The run's recipe, as :meth:`recipe` gives it.
+
+        Raises:
+            ValueError: If the scorer's query models would train fewer epochs than it needs
+                (Dynamic Uncertainty: 3 with the official windows, 2 with He et al.'s).
+        """
         scoring.check_query_epochs(self.scorer, self.protocol(self.score_key).epochs(recipe_.training.epochs))
 
     def recipe(self, input_shape=None) -> Recipe:
-        """The run's recipe (``input_shape`` decides it for ``npz:`` files)."""
+        """The run's recipe (``input_shape`` decides it for ``npz:`` files).
+
+        Args:
+            input_shape (tuple[int, ...] | None): The shape of one input; for ``npz:`` files
+                images of 32x32 and larger get ResNet-18, anything else the small CNN.
+                Ignored for named datasets.
+
+        Returns:
+            Recipe: The network and its training, with this config's ``model``, ``epochs``
+            and ``width`` applied (see :func:`gmm_theory.bridge.recipes.recipe`).
+
+        Raises:
+            ValueError: If the dataset has no recipe or ``model`` is unknown.
+        """
         return recipe(self.dataset, self.model, input_shape=input_shape, epochs=self.epochs, width=self.width)
 
     @property
     def score_key(self) -> str:
+        """The name of the scores the run's (scorer, quoter) pair reads.
+
+        Returns:
+            str: ``"coreset-class-blind"`` for CoreSet under the ``class-blind`` quoter (one
+            k-center order over all samples), otherwise the scorer's name.
+        """
         return scoring.score_key(self.scorer, self.quoter)
 
     def protocol(self, key: str) -> scoring.QueryProtocol:
-        """The query protocol of score ``key``, with ``query_inits`` when set."""
+        """The query protocol of score ``key``, with ``query_inits`` when set.
+
+        Args:
+            key (str): A score key: a scorer's name, or ``"coreset-class-blind"``.
+
+        Returns:
+            gmm_theory.bridge.scores.QueryProtocol: How many query models train
+            (``inits``) and for which fraction of the recipe's epochs (``epoch_fraction``).
+        """
         protocol = scoring.query_protocol(scoring.scorer_of(key))
         return protocol if self.query_inits is None else protocol._replace(inits=self.query_inits)
 
@@ -214,7 +295,30 @@ def selection_key(config: BridgeConfig):
 
 def full_data_query(config: BridgeConfig, dataset: Dataset | None = None, keys=None) -> Query:
     """The first query phase of :func:`run` (full training set, same keys) for several score
-    keys at once, so runs that differ only in scorer, quoter or density can share it."""
+    keys at once, so runs that differ only in scorer, quoter or density can share it.
+
+    The keys that share a query protocol share its models; initialisation i of every protocol
+    starts from the same key, so a key's result does not depend on which other keys are asked
+    for.  Each query model is read at its first epoch of best validation accuracy.
+
+    Args:
+        config (BridgeConfig): The run settings; its dataset, recipe, seed and
+            ``query_inits`` decide the query phase.
+        dataset (Dataset | None): The dataset, when already loaded; ``None`` loads
+            ``config.dataset`` from ``config.root``.
+        keys (Iterable[str] | None): The score keys (scorer names, or
+            ``"coreset-class-blind"``); ``None`` for the run's own, ``config.score_key``.
+
+    Returns:
+        gmm_theory.bridge.pipeline.Query: Per score key, the averaged validation class
+        recalls ``(K,)``, the within-class scores ``(N,)`` of the training samples and the
+        validation log-probabilities ``(N_val, K)``; pass it as ``first`` to :func:`run`.
+
+    Raises:
+        ValueError: If the dataset's files are not a valid dataset, or the recipe's model does
+            not fit the inputs or the scorer (see :func:`run`).
+        FileNotFoundError: If the dataset's files are missing.
+    """
     dataset, recipe_, model, arrays = prepare(config, dataset)
     everything = np.arange(dataset.y_train.size)
     return query(model, arrays, everything, config, recipe_, jax.random.fold_in(selection_key(config), 0),
@@ -280,8 +384,51 @@ def metrics(test_recalls, test_labels, class_densities, full_data_recalls) -> di
 
 def run(config: BridgeConfig, dataset: Dataset | None = None,
         first: Query | None = None) -> tuple[dict, np.ndarray]:
-    """Run the pipeline; returns the result (JSON-ready) and the kept training indices.
-    ``first`` is :func:`full_data_query` of the same settings, when already computed."""
+    r"""Run the pipeline; returns the result (JSON-ready) and the kept training indices.
+    ``first`` is :func:`full_data_query` of the same settings, when already computed.
+
+    1. Query phase: the scorer's query models train on the full training set; their class
+       recalls on the validation split at each model's best-validation-accuracy epoch are
+       averaged, and so are the within-class scores.
+    2. Selection: class counts from :func:`gmm_theory.allocate.allocate` (the very function
+       the Gaussian theory uses), then the highest scores inside each class;
+       ``iterated-drop`` repeats query and selection over a density schedule from 1 to d;
+       ``adjusted`` takes its weights from the full-data query's validation
+       log-probabilities; ``class-blind`` keeps the top :math:`\operatorname{round}(d N)`
+       scores over all classes.
+    3. The final model trains on the kept samples, with augmentation, for
+       :math:`E' = \lfloor (0.5 + 0.5\, d)\, E / d \rfloor` epochs (the DRoP paper's longer
+       schedule), and is evaluated on the test split.
+
+    Args:
+        config (BridgeConfig): The run settings.
+        dataset (Dataset | None): The dataset, when already loaded; ``None`` loads
+            ``config.dataset`` from ``config.root``.
+        first (gmm_theory.bridge.pipeline.Query | None): :func:`full_data_query` of the same
+            settings (holding at least ``config.score_key``), to skip the first query phase.
+
+    Returns:
+        tuple[dict, numpy.ndarray]: The result and the sorted kept training indices. The
+        result holds the settings (``dataset``, ``model``, ``scorer``, ``quoter``,
+        ``density``, ``seed``, ``query_inits``, ``query_epochs``, ``final_epochs``), the test
+        metrics (``average_accuracy``, ``worst_class_accuracy``, ``class_accuracies``,
+        ``class_accuracy_std``, ``best_minus_worst``), the kept ``class_densities`` and their
+        Pearson correlation with the full-data class recalls
+        (``density_accuracy_correlation``, ``None`` when either is constant), and
+        ``class_names``, ``training_size``, ``kept``, ``kept_per_class``,
+        ``full_data_class_recalls`` and ``seconds``.
+
+    Raises:
+        ValueError: If the dataset's files are not a valid dataset, the recipe's model does
+            not fit the inputs (a VGG or ResNet on non-images, ``width`` for another model),
+            the scorer's query models train too few epochs, or the scores hold NaN.
+        FileNotFoundError: If the dataset's files are missing.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Section 5 protocol, Algorithm 1), and its official code,
+        avysogorets/fair-data-pruning.
+    """
     start = time.perf_counter()
     dataset, recipe_, model, arrays = prepare(config, dataset)
     classes = dataset.num_classes

@@ -55,6 +55,11 @@ SMALL_CNN = _step(20, 128, 0.05, 5e-4, milestones=(0.3, 0.6, 0.8))
 OWN_TRAINING = {"bn-cnn": FAST_CNN, "small-cnn": SMALL_CNN}
 
 # dataset: (network, its training without augmentation, flip, shift in pixels)
+#: Each named dataset's recipe, ``dataset: (network, TrainConfig without augmentation, flip,
+#: shift in pixels)``: the small CNN's step schedule for ``digits`` and ``mnist1d``, the fast
+#: batch-norm CNN for ``mnist`` and ``fashion-mnist``, and the DRoP paper's pairs with the
+#: official code's training for ``cifar10`` (VGG-16), ``cifar100`` (VGG-19) and
+#: ``tinyimagenet`` (ResNet-18).
 DATASET_RECIPES = {
     "digits": ("small-cnn", dataclasses.replace(SMALL_CNN, epochs=30, batch_size=32), False, 1),
     "mnist1d": ("small-cnn", dataclasses.replace(SMALL_CNN, epochs=30, batch_size=64), False, 2),
@@ -77,7 +82,39 @@ def recipe(dataset: str, model: str = "auto", *, input_shape=None, epochs: int |
     """The recipe of ``dataset`` (``npz:...`` files by ``input_shape``: ResNet-18 for images
     of 32x32 and larger, the small CNN otherwise) with network ``model`` (``auto``: the
     dataset's own), ``epochs`` E instead of the recipe's when given, and ``width`` for the
-    small CNNs."""
+    small CNNs.
+
+    A network other than the dataset's own keeps its own training (the official config for
+    VGG and ResNet, the toolkit's for the small CNNs); augmentation (flips, shifts) is always
+    the dataset's, and ``npz:`` files get none.  The official configs: VGG-16 (lr 0.1, weight
+    decay 1e-4, batch 128, 160 epochs), VGG-19 (weight decay 5e-4, otherwise the same),
+    ResNet-18 (lr 0.2, weight decay 1e-4, batch 256, 200 epochs), ResNet-50 (lr 0.4, weight
+    decay 1e-4, batch 512, 90 epochs); SGD with momentum 0.9 and the rate cut by 0.2 at 0.5
+    and 0.75 of training (ResNet-50: at 1/3, 2/3 and 8/9).
+
+    Args:
+        dataset (str): A key of :data:`DATASET_RECIPES`, or ``"npz:PATH"``.
+        model (str): ``"auto"`` for the dataset's own network, or one of :data:`MODELS`.
+        input_shape (tuple[int, ...] | None): The shape of one input; decides the network of
+            an ``npz:`` file (ignored otherwise).
+        epochs (int | None): The full-data epochs E instead of the recipe's, when given.
+        width (int | None): The first-layer channels of the small CNNs; ``None`` for 16.
+
+    Returns:
+        gmm_theory.bridge.recipes.Recipe: The network name, its final-model
+        :class:`TrainConfig` at full data (augmentation included; ``query_training`` is the
+        same without augmentation) and ``width``.
+
+    Raises:
+        ValueError: If ``dataset`` has no recipe and is not ``npz:...``, if ``model`` is
+            neither ``"auto"`` nor one of :data:`MODELS`, or if ``epochs`` is not an integer
+            >= 1.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (the dataset and network pairs), and its official code,
+        avysogorets/fair-data-pruning (``config.py``: the training configs).
+    """
     if dataset.startswith("npz:"):
         own_model, training, flip, shift = _npz_recipe(input_shape)
     elif dataset in DATASET_RECIPES:

@@ -41,6 +41,12 @@ from gmm_theory._checks import check_choice
 from gmm_theory._stats import shrunk_covariance
 from gmm_theory.twoclass.montecarlo import selection
 
+#: The within-class scorers (high score = kept first): ``random`` (uniform draws),
+#: ``el2n`` and ``grand`` (Paul et al., 2021), ``forgetting`` (the official code's convention)
+#: and ``forgetting-toneva`` (Toneva et al., 2019), ``dynamic-uncertainty`` (the official
+#: code's windows) and ``dynamic-uncertainty-he`` (He et al., 2023), ``coreset`` (greedy
+#: k-center, Sener and Savarese, 2018), ``ssp`` (distance to the class mean, Sorscher et al.,
+#: 2022) and ``gmm-uncertainty`` (atypicality and ambiguity under one Gaussian per class).
 SCORERS = ("random", "el2n", "grand", "forgetting", "forgetting-toneva", "dynamic-uncertainty",
            "dynamic-uncertainty-he", "coreset", "ssp", "gmm-uncertainty")
 DYNAMIC_SCORERS = ("forgetting", "forgetting-toneva", "dynamic-uncertainty", "dynamic-uncertainty-he")

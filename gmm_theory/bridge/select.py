@@ -21,6 +21,11 @@ from gmm_theory.bridge.train import class_recalls
 from gmm_theory.drop import IteratedDrop, iterated_drop_trajectory, smoothed_errors
 from gmm_theory.twoclass.montecarlo import selection
 
+#: The class-quota policies: ``stratified`` (the same density in every class), ``drop``
+#: (densities proportional to the query models' validation errors, DRoP Algorithm 1),
+#: ``iterated-drop`` (multi-round DRoP over a density schedule), ``adjusted`` (one query;
+#: counts in proportion to the training priors at which the logit-adjusted predictions have
+#: equal class errors) and ``class-blind`` (one top-k by score over all classes).
 QUOTERS = ("stratified", "drop", "iterated-drop", "adjusted", "class-blind")
 SCHEDULES = ("linear", "exponential")
 

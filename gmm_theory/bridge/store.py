@@ -95,6 +95,33 @@ class Store:
     A reader (the default) only reads; with ``writer=True`` the directory is created if
     needed and locked against other writers until :meth:`close` (or the end of a ``with``
     block), and damaged lines are moved out of the records.
+
+    The records live in ``records.jsonl``, one JSON object a line with a ``sha256`` of the
+    rest of the record; opening the store checks every line, and a line that does not parse
+    or whose checksum fails is not used (a writer moves it to ``records.rejected``, and its
+    run is done again).  The first intact record of a ``run_id`` wins.  Arrays (query phases,
+    kept indices) are stored beside the records as compressed ``.npz`` files written
+    atomically.  The writer's lock, ``sweep.lock``, holds its process id and host; a lock
+    whose process is no longer running on this host is stale and taken over.
+
+    Args:
+        directory (str | os.PathLike): The store's folder.
+        writer (bool): Open for writing: create the folder, take its lock and move damaged
+            lines out; ``False`` (the default) leaves the files as they are.
+
+    Raises:
+        StoreInUse: If ``writer=True`` and a live process (of this host, or any process of
+            another host) holds the lock (:class:`gmm_theory._errors.StoreInUse`).
+
+    Warns:
+        RuntimeWarning: When damaged lines are found (a reader leaves them, a writer moves
+            them to ``records.rejected``), and when a writer takes over a stale lock.
+
+    Attributes:
+        directory (pathlib.Path): The store's folder.
+        writer (bool): Whether the store is open for writing (``False`` after :meth:`close`).
+        records (dict[str, dict]): The intact records, keyed by ``run_id``, in file order.
+        rejected (list[str]): The damaged lines found on opening.
     """
 
     def __init__(self, directory, *, writer: bool = False):
@@ -114,13 +141,21 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        """Release the writer's lock."""
+        """Release the writer's lock; a reader's close does nothing.
+
+        After it the store is a reader: :meth:`append` and :meth:`save_arrays` refuse.
+        """
         if self.writer:
             (self.directory / LOCK).unlink(missing_ok=True)
             self.writer = False
 
     @property
     def path(self) -> Path:
+        """The records file.
+
+        Returns:
+            pathlib.Path: ``directory / "records.jsonl"``.
+        """
         return self.directory / RECORDS
 
     def _load(self) -> None:
@@ -154,7 +189,17 @@ class Store:
             raise ValueError(f"the store in {self.directory} was opened for reading; open it with writer=True")
 
     def append(self, record: dict) -> None:
-        """Add a finished run's record, durably (flushed and fsynced)."""
+        """Add a finished run's record, durably (flushed and fsynced).
+
+        The record is written as one JSON line with its ``sha256`` checksum added, and then
+        replaces any record of the same ``run_id`` in :attr:`records`.
+
+        Args:
+            record (dict): A JSON-serialisable record with a ``run_id`` key.
+
+        Raises:
+            ValueError: If the store was opened for reading (or closed).
+        """
         self._check_writer()
         record = {**record, "sha256": None}
         record["sha256"] = _checksum(record)
@@ -165,21 +210,56 @@ class Store:
         self.records[record["run_id"]] = record
 
     def save_arrays(self, name: str, **arrays) -> None:
+        """Save ``arrays`` as the compressed ``directory / (name + ".npz")``, atomically.
+
+        Args:
+            name (str): The file's name without ``.npz``, relative to the store's folder (it
+                may name a subfolder, e.g. ``kept/...``).
+            **arrays: The arrays to save, by name.
+
+        Raises:
+            ValueError: If the store was opened for reading (or closed).
+        """
         self._check_writer()
         write_arrays(self.directory / f"{name}.npz", **arrays)
 
     def save_kept(self, name: str, kept, total: int) -> None:
-        """Kept indices out of ``total`` training samples, as a packed bit mask."""
+        """Kept indices out of ``total`` training samples, as a packed bit mask.
+
+        Args:
+            name (str): The name to save under (see :meth:`save_arrays`).
+            kept (numpy.ndarray): The kept training indices, integers in ``0 .. total - 1``.
+            total (int): The number of training samples.
+
+        Raises:
+            ValueError: If the store was opened for reading (or closed).
+        """
         mask = np.zeros(total, dtype=bool)
         mask[np.asarray(kept)] = True
         self.save_arrays(name, mask=np.packbits(mask), total=np.array(total))
 
     def load_kept(self, name: str) -> np.ndarray:
+        """The kept indices that :meth:`save_kept` saved under ``name``.
+
+        Args:
+            name (str): A name saved by :meth:`save_kept`.
+
+        Returns:
+            numpy.ndarray: The sorted kept training indices.
+        """
         arrays = self.load_arrays(name)
         return np.flatnonzero(np.unpackbits(arrays["mask"], count=int(arrays["total"])))
 
     def load_arrays(self, name: str) -> dict | None:
-        """The arrays saved under ``name``, or None if there are none."""
+        """The arrays saved under ``name``, or None if there are none.
+
+        Args:
+            name (str): The name given to :meth:`save_arrays`.
+
+        Returns:
+            dict[str, numpy.ndarray] | None: The arrays by name, read into memory, or
+            ``None`` if there is no ``name.npz``.
+        """
         path = self.directory / f"{name}.npz"
         if not path.exists():
             return None

@@ -63,7 +63,20 @@ class Method:
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
-    """Shared settings, and the grid of methods x densities x seeds."""
+    """Shared settings, and the grid of methods x densities x seeds.
+
+    Made by :func:`load_config` from a TOML file, which checks every run of the grid; frozen.
+
+    Args:
+        settings (dict): The :class:`BridgeConfig` settings shared by every run, among
+            ``dataset``, ``root``, ``model``, ``epochs``, ``query_inits``, ``rounds``,
+            ``schedule``, ``step``, ``semantics``, ``bf16`` and ``width``.
+        methods (tuple[gmm_theory.bridge.sweep.Method, ...]): The (name, scorer, quoter)
+            methods, each with optional densities of its own.
+        densities (tuple[float, ...]): The dataset densities of the methods that have none of
+            their own, each in (0, 1].
+        seeds (tuple[int, ...]): The seeds; every (method, density) runs once per seed.
+    """
 
     settings: dict
     methods: tuple[Method, ...]
@@ -71,11 +84,33 @@ class SweepConfig:
     seeds: tuple[int, ...]
 
     def bridge_config(self, method: Method, density: float, seed: int) -> BridgeConfig:
+        """The config of one run of the grid, progress bars off.
+
+        Args:
+            method (gmm_theory.bridge.sweep.Method): The run's scorer and quoter.
+            density (float): The run's dataset density, in (0, 1].
+            seed (int): The run's seed.
+
+        Returns:
+            BridgeConfig: The shared settings with the method's scorer and quoter, ``density``
+            and ``seed``.
+
+        Raises:
+            ValueError: If a setting is invalid (see :class:`BridgeConfig`).
+        """
         return BridgeConfig(**self.settings, scorer=method.scorer, quoter=method.quoter, density=density,
                             seed=seed, progress=False)
 
     def runs(self) -> list[tuple[str, Method, float, int]]:
-        """(run_id, method, density, seed) for every run of the grid."""
+        """(run_id, method, density, seed) for every run of the grid.
+
+        Seed after seed, then method by method, then density by density; a method's own
+        densities replace the sweep's.
+
+        Returns:
+            list[tuple[str, gmm_theory.bridge.sweep.Method, float, int]]: One entry per run,
+            its ``run_id`` being ``"<method>/d=<density>/seed=<seed>"``.
+        """
         return [(f"{m.name}/d={d:g}/seed={s}", m, d, s) for s in self.seeds for m in self.methods
                 for d in (m.densities or self.densities)]
 
@@ -145,7 +180,30 @@ EXAMPLE = {"dataset": "digits", "epochs": 2, "densities": [0.5], "seeds": [0],
 
 
 def load_config(path=None) -> SweepConfig:
-    """The sweep of the TOML file at ``path``, or :data:`EXAMPLE` when ``path`` is None."""
+    """The sweep of the TOML file at ``path``, or :data:`EXAMPLE` when ``path`` is None.
+
+    The file gives the shared settings (``dataset``, ``root``, ``model``, ``epochs``,
+    ``query_inits``, ``rounds``, ``schedule``, ``step``, ``semantics``, ``bf16``, ``width``),
+    ``densities`` and ``seeds`` (non-empty lists), and either a ``[methods]`` table of
+    ``name = { scorer, quoter }`` entries (each with optional ``densities`` of its own) or the
+    lists ``scorers`` and ``quoters`` (every pair, named ``scorer+quoter``).  Every run of the
+    grid is checked as a :class:`BridgeConfig`.  :data:`EXAMPLE`, the embedded default, is
+    Random against Random+DRoP on digits, 2 epochs, density 0.5, one seed.
+
+    Args:
+        path (str | os.PathLike | None): The TOML file; ``None`` for the embedded example.
+
+    Returns:
+        SweepConfig: The validated sweep.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If ``path`` is a folder, is not UTF-8 text or not valid TOML, or if the
+            table has an unknown key, a value of the wrong type, an empty list, both
+            ``methods`` and ``scorers``/``quoters``, a method without ``scorer`` or
+            ``quoter``, or a run whose :class:`BridgeConfig` is invalid (the message names
+            the key or the method and density).
+    """
     if path is None:
         return parse_config(EXAMPLE)
     path = Path(path)
@@ -270,7 +328,38 @@ def _needed(keys: tuple[str, ...]) -> set[str]:
 def run_sweep(config: SweepConfig, directory, executor=None, progress: bool | None = None) -> Store:
     """Run every unfinished run of ``config`` into the store in ``directory``, seed after seed:
     the seed's full-data query phase (unless stored), then its runs, so that records come in
-    from the first seed on."""
+    from the first seed on.
+
+    Every run of a seed shares one full-data query phase (all the score keys it needs at
+    once, and the validation log-probabilities that ``adjusted`` reads), stored as float32
+    beside the records (``query_seed<seed>.npz``) and extended when a grown grid needs more.
+    Each finished run appends its record (the :func:`run` result with ``run_id`` and
+    ``method``) and saves its kept indices; finished runs are skipped, so rerunning a killed
+    sweep resumes it.  The store keeps the sweep's settings (``settings.json``): its grid may
+    grow between reruns, its settings may not change.
+
+    Args:
+        config (SweepConfig): The sweep, as :func:`load_config` gives it.
+        directory (str | os.PathLike): The store's folder, created if needed and locked for
+            the sweep's duration.
+        executor (object | None): Where tasks run: a
+            :class:`gmm_theory.bridge.sweep.LocalExecutor` (in this process with one worker,
+            else a pool of spawned processes) or a
+            :class:`gmm_theory.bridge.sweep.RayExecutor`; ``None`` for one local worker.
+        progress (bool | None): Show a progress bar of the sweep's tasks; ``None`` shows it
+            on a terminal.
+
+    Returns:
+        Store: The store (closed: its lock released), its :attr:`Store.records` holding every
+        finished run.
+
+    Raises:
+        StoreInUse: If another live process is sweeping into ``directory``
+            (:class:`gmm_theory._errors.StoreInUse`).
+        ValueError: If ``directory`` holds a sweep with other settings, or the dataset's files
+            are not a valid dataset.
+        FileNotFoundError: If the dataset's files are missing (checked before any training).
+    """
     executor = executor or LocalExecutor()
     with Store(directory, writer=True) as store:
         return _run_into(store, config, executor, progress)

@@ -40,7 +40,44 @@ SCHEDULES = ("step", "one-cycle")
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser, schedule, loss and augmentation of one training run."""
+    """Optimiser, schedule, loss and augmentation of one training run.
+
+    SGD with momentum (optionally Nesterov) and weight decay added to the gradient before
+    momentum, as PyTorch's SGD.  ``step`` multiplies the rate by ``gamma`` at the fractions
+    ``milestones`` of training (the official DRoP code's schedule); ``one-cycle`` rises
+    linearly from lr/10 to lr over the first ``warmup`` of training, then falls linearly to
+    lr/1000.  Milestones, being fractions, stretch with the epochs of a pruned subset.
+
+    Args:
+        epochs (int): Training epochs E, an integer >= 1.
+        batch_size (int): Mini-batch size, an integer >= 1; the last batch of an epoch is
+            padded and masked out of the loss.
+        learning_rate (float): The peak learning rate, > 0.
+        momentum (float): The momentum coefficient.
+        nesterov (bool): Nesterov momentum instead of the heavy ball.
+        weight_decay (float): The L2 coefficient added to the gradient, >= 0.
+        schedule (str): ``"step"`` or ``"one-cycle"``.
+        milestones (tuple[float, ...]): The ``step`` schedule's cut points, fractions of
+            training in (0, 1).
+        gamma (float): The ``step`` schedule's factor at each milestone.
+        warmup (float): The ``one-cycle`` schedule's rising fraction of training, in (0, 1).
+        label_smoothing (float): The label smoothing of the cross-entropy, in [0, 1).
+        flip (bool): Random horizontal flips (images only).
+        shift (int): Random shifts by up to ``shift`` pixels along every spatial axis (zero
+            padding), an integer >= 0.
+
+    Raises:
+        ValueError: Naming the field, if ``epochs`` or ``batch_size`` is not an integer >= 1,
+            ``learning_rate`` is not positive, ``weight_decay`` is negative, ``schedule`` is
+            unknown, a milestone or ``warmup`` is outside (0, 1), ``label_smoothing`` is
+            outside [0, 1) or ``shift`` is not an integer >= 0.
+
+    References:
+        The official code of Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data
+        Pruning", ICLR 2025, avysogorets/fair-data-pruning (``config.py``: the step schedule);
+        Smith and Topin, 2019 (the one-cycle schedule); Szegedy et al., 2016 (label
+        smoothing).
+    """
 
     epochs: int = 30
     batch_size: int = 128
@@ -254,7 +291,21 @@ def train_epoch(model, optimizer, state: TrainState, x, y, indices, key, rates, 
 
 @functools.partial(jax.jit, static_argnames=("model", "batch_size"))
 def predict(model, variables, x, batch_size: int = 512):
-    """Logits (N, K) and embeddings (N, E) of ``x`` in evaluation mode, in batches."""
+    """Logits (N, K) and embeddings (N, E) of ``x`` in evaluation mode, in batches.
+
+    Jitted (``model`` and ``batch_size`` static); the last batch is zero-padded and the
+    padding dropped from the outputs.
+
+    Args:
+        model (flax.linen.Module): A model of :func:`make_model`.
+        variables (dict): Its variables (``params`` and, with batch norm, ``batch_stats``),
+            as :func:`train` returns them.
+        x (jax.Array): Inputs ``(N, ...)``, channels last, with N >= 1.
+        batch_size (int): Inputs per forward pass, an integer >= 1.
+
+    Returns:
+        tuple[jax.Array, jax.Array]: Logits ``(N, K)`` and embeddings ``(N, E)``, float32.
+    """
     n = x.shape[0]
     batches = -(-n // batch_size)
     padded = jnp.concatenate([x, jnp.zeros((batches * batch_size - n, *x.shape[1:]), x.dtype)])
@@ -280,6 +331,42 @@ def train(model, x, y, config: TrainConfig, key, *, indices=None,
     variables; ``dynamics`` (:class:`Dynamics` over all of ``x``, current for the rows of
     ``indices``) is recorded with ``record_dynamics`` and ``None`` otherwise.  The progress
     bar shows on a terminal unless ``progress`` says otherwise.
+
+    Every epoch is planned on the device in one call (a random order, the last batch padded
+    and masked, one augmentation key and learning rate per step), and each step gathers its
+    mini-batch from the device arrays by index, so the step compiles once per network and
+    optimiser.  The recorded dynamics are, for every sample, whether the train-mode forward
+    pass of its latest mini-batch, before the update, classified it correctly and its
+    true-class probability there (what Forgetting and Dynamic Uncertainty read, as the
+    official code records them).  Same key, same model.
+
+    Args:
+        model (flax.linen.Module): A model of :func:`make_model`.
+        x (jax.Array): The whole training set's inputs ``(N, ...)``, channels last.
+        y (jax.Array): Its integer labels ``(N,)``, in ``0 .. K - 1``.
+        config (TrainConfig): Optimiser, schedule, loss and augmentation.
+        key (jax.Array): A PRNG key; it decides the initialisation, the order and the
+            augmentation.
+        indices (array-like | None): The rows of ``x`` to train on (at least one); ``None``
+            for all.
+        on_epoch (Callable | None): Called as ``on_epoch(epoch, variables, dynamics)`` after
+            every epoch (epoch from 0); its results are collected.
+        record_dynamics (bool): Record the training dynamics (a :class:`Dynamics` of
+            ``correct`` and ``true_probability``, each ``(N,)``).
+        progress (bool | None): Show a progress bar over epochs; ``None`` shows it on a
+            terminal.
+
+    Returns:
+        tuple[dict, list]: The final variables (``params`` and, with batch norm,
+        ``batch_stats``) and the list of ``on_epoch`` results (empty without ``on_epoch``).
+
+    Raises:
+        ValueError: If ``indices`` selects no sample.
+
+    References:
+        The official code of Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data
+        Pruning", ICLR 2025, avysogorets/fair-data-pruning (the optimiser, the schedules and
+        the recorded training dynamics).
     """
     indices = jnp.arange(x.shape[0]) if indices is None else jnp.asarray(indices)
     if indices.shape[0] == 0:

@@ -41,7 +41,38 @@ def _class_error_means(trials) -> tuple[np.ndarray, np.ndarray]:
 def learning_curves(*, losses=("square", "logistic"), lam: float = 0.01, r: float = 1.0, stds=(0.5, 1.5),
                     priors=(0.5, 0.5), alphas=tuple(np.geomspace(0.25, 16.0, 60)),
                     simulated_alphas=(0.5, 1.0, 2.0, 4.0, 8.0), dimension: int = 500, seeds: int = 8) -> Drawn:
-    """Class errors (order -, +) and the worst-class error against alpha for each loss."""
+    r"""Class errors (order -, +) and the worst-class error against alpha for each loss.
+
+    One panel per loss: the proportional-regime theory lines
+    (:func:`gmm_theory.highdim.asymptotics.solve`, :math:`n, d \to \infty` with
+    :math:`n / d = \alpha`) of ridge ERM's two class errors and of the worst class, against
+    ERM simulations at dimension ``dimension`` (means :math:`\pm 1` standard error over
+    ``seeds`` seeds).  Runs in float64.
+
+    Args:
+        losses (Sequence[str]): The losses of the panels, each ``"square"``, ``"logistic"``
+            or ``"hinge"``.
+        lam (float): The ridge penalty :math:`\lambda`, >= 0.
+        r (float): The signal strength :math:`r = \|\mu\|^2`, > 0 (class means
+            :math:`\mp\mu`).
+        stds (Sequence[float]): The class stds :math:`(\sigma_-, \sigma_+)`, positive.
+        priors (Sequence[float]): The class priors :math:`(\phi_-, \phi_+)`, non-negative,
+            summing to 1.
+        alphas (Sequence[float]): The samples per dimension :math:`\alpha` of the theory
+            lines, positive.
+        simulated_alphas (Sequence[float]): The :math:`\alpha` of the simulations, positive.
+        dimension (int): The dimension d of the simulations, an integer >= 1.
+        seeds (int): Simulations per point, an integer >= 1.
+
+    Returns:
+        Drawn: The figure and its data: ``alphas``, ``simulated_alphas`` and, per loss, the
+        ``theory`` class errors ``(A, 2)``, their ``converged`` flags, the ``simulated``
+        means and their ``standard_errors``.
+
+    Raises:
+        ValueError: If a loss is unknown, ``lam`` is negative, ``r``, ``stds`` or an alpha is
+            not positive, ``priors`` do not sum to 1, or ``dimension`` or ``seeds`` < 1.
+    """
     alphas = np.asarray(alphas, dtype=np.float64)
     figure = Figure(figsize=(6 * len(losses), 4.6), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(losses), sharey=True))
@@ -106,32 +137,69 @@ def pruning_landscape(*, loss: str = "logistic", lam: float = 0.01, r: float = 1
                       priors=(0.5, 0.5), alpha: float = 2.0, grid: int = 30, levels=(0.3, 0.5, 0.7),
                       dataset_densities=tuple(np.linspace(0.1, 1.0, 19)), line_points: int = 48,
                       simulated_densities=(0.2, 0.4, 0.6, 0.8), dimension: int = 500, seeds: int = 16) -> Drawn:
-    """Worst-class error of ``loss`` ERM after random class-wise pruning, at ``alpha`` samples
+    r"""Worst-class error of ``loss`` ERM after random class-wise pruning, at ``alpha`` samples
     per dimension before pruning.
 
-    Keeping the fraction d_y of class y trains on alpha D samples per dimension at priors
-    phi'_y = phi_y d_y / D, where D = sum_y phi_y d_y is the dataset density.  Four allocations
-    of each D are compared, each as class densities d_y = D phi'_y / phi_y:
+    Keeping the fraction :math:`d_y` of class y trains on :math:`\alpha D` samples per
+    dimension at priors :math:`\phi'_y = \phi_y d_y / D`, where
+    :math:`D = \sum_y \phi_y d_y` is the dataset density.  Four allocations of each D are
+    compared, each as class densities :math:`d_y = D \phi'_y / \phi_y`:
 
     - the proportional-regime optimum: the least worst-class error on the iso-density line;
-    - the infinite-data optimum: the worst-class optimal training priors of the n -> infinity
-      limit at fixed d (std-proportional here; DRoP paper, Vysogorets, Ahuja, Kempe, ICLR 2025,
-      Appendix B.2), realised as nearly as D allows
-      (:func:`gmm_theory.twoclass.limits.optimal_quota_priors`, on the mixture projected on mu, with
-      means -+sqrt(r));
+    - the infinite-data optimum: the worst-class optimal training priors of the
+      :math:`n \to \infty` limit at fixed d (std-proportional here; DRoP paper, Vysogorets,
+      Ahuja, Kempe, ICLR 2025, Appendix B.2), realised as nearly as D allows
+      (:func:`gmm_theory.twoclass.limits.optimal_quota_priors`, on the mixture projected on
+      :math:`\mu`, with means :math:`\mp\sqrt{r}`);
     - one DRoP step (paper, Algorithm 1): class densities proportional to the class errors of
       the full-data fit, water-filled at D (:func:`gmm_theory.twoclass.limits.one_step_drop_priors`);
-    - stratified: d_- = d_+ = D.
+    - stratified: :math:`d_- = d_+ = D`.
 
-    Left: the worst-class error over (d_-, d_+) in (0, 1]^2, with the iso-density lines of
-    ``levels`` and the four allocations on each.  Right: the worst-class error of each
-    allocation against D, the full-data error for reference, and ERM at dimension
+    Left: the worst-class error over :math:`(d_-, d_+) \in (0, 1]^2`, with the iso-density
+    lines of ``levels`` and the four allocations on each.  Right: the worst-class error of
+    each allocation against D, the full-data error for reference, and ERM at dimension
     ``dimension`` for the proportional-regime optimum at ``simulated_densities``: the larger
     class-error mean over ``seeds`` seeds (the mean of the per-seed maximum would be biased
-    up where the two class errors cross), +-1 standard error of that mean.
+    up where the two class errors cross), :math:`\pm 1` standard error of that mean.
 
-    ``data["worst"][i, j]`` is the worst-class error at (d_-, d_+) = (axis[i], axis[j]);
-    ``data["converged"]`` holds the flags of every fixed point shown.
+    ``data["worst"][i, j]`` is the worst-class error at :math:`(d_-, d_+)` =
+    ``(axis[i], axis[j])``; ``data["converged"]`` holds the flags of every fixed point shown.
+
+    Args:
+        loss (str): ``"square"``, ``"logistic"`` or ``"hinge"``.
+        lam (float): The ridge penalty :math:`\lambda`, >= 0.
+        r (float): The signal strength :math:`r = \|\mu\|^2`, > 0 (class means
+            :math:`\mp\mu`).
+        stds (Sequence[float]): The class stds :math:`(\sigma_-, \sigma_+)`, positive.
+        priors (Sequence[float]): The class priors :math:`(\phi_-, \phi_+)`, non-negative,
+            summing to 1.
+        alpha (float): Samples per dimension :math:`\alpha = n / d` before pruning, > 0.
+        grid (int): Class densities per axis of the map, an integer >= 1.
+        levels (Sequence[float]): The dataset densities of the map's iso-density lines, each
+            in (0, 1].
+        dataset_densities (Sequence[float]): The dataset densities D of the right panel, each
+            in (0, 1].
+        line_points (int): Interior priors scanned on each iso-density line before the
+            bounded Brent refinement, an integer >= 1.
+        simulated_densities (Sequence[float]): The D of the ERM simulations, each in (0, 1].
+        dimension (int): The dimension d of the simulations, an integer >= 1.
+        seeds (int): Simulations per point, an integer >= 1.
+
+    Returns:
+        Drawn: The figure and its data: the density ``axis``, the map ``worst`` ``(G, G)``,
+        ``full_worst``, the ``converged`` flags, ``dataset_densities``, ``levels``, per
+        allocation its ``densities``, ``worst`` errors and ``at_levels`` (under
+        ``allocations``), and the simulations' ``simulated_densities``,
+        ``simulated_allocations``, ``simulated`` worst-class means and ``standard_errors``.
+
+    Raises:
+        ValueError: If ``loss`` is unknown, ``lam`` is negative, ``r``, ``alpha`` or
+            ``stds`` are not positive, ``priors`` do not sum to 1, a density is outside
+            (0, 1], or ``dimension`` or ``seeds`` < 1.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Appendix B.2, Algorithm 1).
     """
     phi = np.asarray(priors, dtype=np.float64)
     # float64 arrays for priors and densities in every call, so single solves share one compilation.

@@ -80,11 +80,39 @@ def _ternary_panel(ax, mixture: KClassMixture, density: float, quadrature: Quadr
 @in_float64
 def multiclass_ternary(*, heterogeneities=(0.0, 0.8), dimension: int = 2, separation: float = 3.0,
                        density: float = 0.5, seed: int = 3, subdivisions: int = 60, points: int = 512) -> Drawn:
-    """Worst-class risk of the LDA rule over the simplex of training priors, K = 3.
+    r"""Worst-class risk of the LDA rule over the simplex of training priors, K = 3.
 
-    One panel per heterogeneity h (class stds exp(U(-h, h)), same means).  Dashed white: the
-    priors realisable at density d (d pi'_k <= pi_k); markers: each allocator's training
-    priors at d with its worst-class risk; cross: the unconstrained optimum.
+    One panel per heterogeneity h (class stds :math:`\exp(U(-h, h))`, same means).  Dashed
+    white: the priors realisable at density d (:math:`d\, \pi'_k \le \pi_k`); markers: each
+    allocator's training priors at d with its worst-class risk (``stratified``, ``drop``,
+    ``iterated-drop``, ``adjusted`` and ``optimal``); cross: the unconstrained optimum.
+    Every risk is an :math:`n \to \infty` limit, computed in float64 with a fixed
+    quadrature key.
+
+    Args:
+        heterogeneities (Sequence[float]): The heterogeneities h of the panels, each >= 0.
+        dimension (int): The dimension d of the mixtures, an integer >= 1.
+        separation (float): The expected distance between two class means, > 0.
+        density (float): The dataset density, in (0, 1].
+        seed (int): The seed of the random balanced mixtures
+            (:func:`gmm_theory.multiclass.mixture.random_mixture`) and of the quadrature key.
+        subdivisions (int): Subdivisions s of each side of the prior grid
+            :math:`(i, j, s - i - j) / s`, an integer >= 1.
+        points (int): Lattice points of the orthant-probability quadrature, an integer >= 1.
+
+    Returns:
+        Drawn: The figure and its data, keyed by heterogeneity: the prior ``grid`` ``(P, 3)``,
+        its ``worst`` risks and ``grid_bound`` (the largest quadrature error bound), the
+        ``realisable`` mask, the ``unconstrained_optimum``, each allocator's priors
+        (``allocators``) and worst-class risk (``allocator_worst``).
+
+    Raises:
+        ValueError: If ``dimension`` < 1, ``separation`` is not positive and finite, a
+            heterogeneity is negative or not finite, or ``density`` is outside (0, 1].
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (the DRoP allocators).
     """
     quadrature = Quadrature(jax.random.key(seed), points)
     figure = Figure(figsize=(6 * len(heterogeneities), 5.4), layout="constrained")
@@ -117,10 +145,39 @@ def _regret_curves(label_values, mixtures_for, density, quadrature, seeds) -> tu
 def multiclass_regret(*, class_counts=(2, 3, 5, 8, 10), heterogeneities=(0.0, 0.25, 0.5, 0.75, 1.0),
                       dimension: int = 32, heterogeneity: float = 0.5, num_classes: int = 10, density: float = 0.5,
                       seeds: int = 4, points: int = 256) -> Drawn:
-    """Worst-class regret (risk minus the realisable optimum's) of each allocator against the
+    r"""Worst-class regret (risk minus the realisable optimum's) of each allocator against the
     number of classes K (at heterogeneity ``heterogeneity``) and against the heterogeneity h
     (at K = ``num_classes``): median over ``seeds`` random balanced mixtures, band min..max.
-    With balanced classes the two DRoP semantics give the same quotas."""
+    With balanced classes the two DRoP semantics give the same quotas.
+
+    The allocators are ``stratified``, ``drop``, ``iterated-drop`` and ``adjusted``; the
+    mixtures have class stds :math:`\exp(U(-h, h))`, and every risk is an
+    :math:`n \to \infty` limit of the LDA rule.
+
+    Args:
+        class_counts (Sequence[int]): The class counts K of the left panel, each >= 2.
+        heterogeneities (Sequence[float]): The heterogeneities h of the right panel, each
+            >= 0.
+        dimension (int): The dimension d of the mixtures, an integer >= 1.
+        heterogeneity (float): The heterogeneity of the left panel, >= 0.
+        num_classes (int): The class count of the right panel, an integer >= 2.
+        density (float): The dataset density, in (0, 1].
+        seeds (int): Random mixtures per point (seeds 0 .. seeds - 1), an integer >= 1.
+        points (int): Lattice points of the orthant-probability quadrature, an integer >= 1.
+
+    Returns:
+        Drawn: The figure and its data: ``class_counts``, ``heterogeneities``, and the regrets
+        ``regrets_by_k`` and ``regrets_by_h``, each a dict by allocator of arrays
+        ``(len(class_counts), seeds)`` and ``(len(heterogeneities), seeds)``.
+
+    Raises:
+        ValueError: If a class count is below 2, ``dimension`` < 1, a heterogeneity is
+            negative or not finite, or ``density`` is outside (0, 1].
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (the DRoP allocators).
+    """
     quadrature = Quadrature(jax.random.key(0), points, 4)
     by_k, regrets_k = _regret_curves(
         class_counts, lambda k, seed: random_mixture(seed, k, dimension, heterogeneity=heterogeneity),
@@ -151,8 +208,39 @@ def multiclass_regret(*, class_counts=(2, 3, 5, 8, 10), heterogeneities=(0.0, 0.
 def allocators_vs_density(mixture: KClassMixture | None = None, *, densities=tuple(np.linspace(0.1, 0.9, 9)),
                           num_classes: int = 10, dimension: int = 32, title: str | None = None, points: int = 512,
                           seed: int = 0) -> Drawn:
-    """Worst-class and average risk of each allocator against density on ``mixture`` (by
-    default the random mixture of ``gmm-theory multiclass``: K = 10, d = 32, seed 0)."""
+    r"""Worst-class and average risk of each allocator against density on ``mixture`` (by
+    default the random mixture of ``gmm-theory multiclass``: K = 10, d = 32, seed 0).
+
+    The allocators are ``stratified``, ``drop``, ``iterated-drop``, ``adjusted`` and
+    ``optimal``, every risk the :math:`n \to \infty` limit of the LDA rule trained at the
+    priors the allocator realises; the average risk weighs the
+    classes by the test priors.
+
+    Args:
+        mixture (gmm_theory.multiclass.mixture.KClassMixture | None): The K-class mixture;
+            ``None`` for the random mixture of seed 0 with ``num_classes`` classes in
+            ``dimension`` dimensions (separation 4, heterogeneity 0.5).
+        densities (Sequence[float]): The dataset densities, each in (0, 1].
+        num_classes (int): K of the default mixture, an integer >= 2.
+        dimension (int): d of the default mixture, an integer >= 1.
+        title (str | None): The mixture's description in the figure's title; ``None`` for a
+            description of the default mixture (or "given mixture").
+        points (int): Lattice points of the orthant-probability quadrature, an integer >= 1.
+        seed (int): The seed of the quadrature key.
+
+    Returns:
+        Drawn: The figure and its data: ``densities`` and, per allocator, the fields of its
+        :class:`gmm_theory.multiclass.allocators.Allocated` as a dict (training priors
+        ``(D, K)``, class risks ``(D, K)`` and their quadrature error bounds).
+
+    Raises:
+        ValueError: If a density is outside (0, 1], or the default mixture's ``num_classes``
+            < 2 or ``dimension`` < 1.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (the DRoP allocators).
+    """
     if mixture is None:
         mixture = random_mixture(0, num_classes, dimension)
         title = title or (f"random mixture: K = {num_classes}, d = {dimension}, separation 4, "

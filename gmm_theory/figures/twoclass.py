@@ -95,13 +95,44 @@ def _errorbars(ax, x, mean, se, **style):
 @_on_mixture
 def risk_vs_training_prior(mixture: TwoClassMixture, *, points: int = 399, density: float = 0.5, n: int = 4000,
                            seeds: int = 64, mc_points: int = 19, seed: int = 0, fit: str = "threshold") -> Drawn:
-    """Class, average and worst-class risk of the rule trained at training prior phi'_0.
+    r"""Class, average and worst-class risk of the rule trained at training prior :math:`\phi'_0`.
 
-    Lines: the population rule of ``fit`` under priors (phi'_0, 1 - phi'_0), risks on the test
-    law (paper Section 4: random pruning only moves the training prior).  Points: Monte Carlo
-    with n samples randomly pruned to dataset density ``density`` at that training prior.
-    Marks: the data's prior, the std-proportional prior (paper B.2), the worst-class optimal
-    prior when it differs, one DRoP step at ``density`` and the iterated-DRoP limit.
+    Lines: the population rule of ``fit`` under priors :math:`(\phi'_0, 1 - \phi'_0)`, risks
+    on the test law (paper Section 4: random pruning only moves the training prior).  Points:
+    Monte Carlo with n samples randomly pruned to dataset density ``density`` at that training
+    prior, mean :math:`\pm 1` standard error over seeds.  Marks: the data's prior, the
+    std-proportional prior (paper B.2), the worst-class optimal prior when it differs, one
+    DRoP step at ``density`` and the iterated-DRoP limit; marks that coincide share one line.
+    Runs in float64 from fixed keys, so the figure is the same on every run.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture | None): The two-class
+            mixture, rebuilt in float64; ``None`` (the default) for the paper's example,
+            :math:`\mu = (-1, 1)`, :math:`\sigma = (0.5, 1.5)`, :math:`\phi = (0.5, 0.5)`.
+        points (int): Training priors of the lines, evenly spaced in (0, 1), an integer >= 1.
+        density (float): The dataset density d of the Monte Carlo points and of the DRoP
+            marks, in (0, 1].
+        n (int): Samples per Monte Carlo seed before pruning, an integer >= 2.
+        seeds (int): Monte Carlo seeds per point, an integer >= 1.
+        mc_points (int): Monte Carlo training priors, evenly spaced over the priors
+            realisable at ``density`` (within [0.02, 0.98]), an integer >= 1.
+        seed (int): The seed of the Monte Carlo key.
+        fit (str): The learned rule: ``"threshold"`` (threshold ERM), ``"least-squares"``,
+            ``"logistic"`` or ``"plugin"``.
+
+    Returns:
+        Drawn: The figure and its data: ``priors`` and the population ``class_risks``
+        ``(P, 2)``; ``mc_priors``, ``mc_allocations`` and the Monte Carlo means and standard
+        errors (``mc_class_risks_mean``, ``mc_class_risks_se``, ``mc_worst_mean``,
+        ``mc_worst_se``); the ``marks`` by name.
+
+    Raises:
+        ValueError: If ``mixture`` is not a valid two-class mixture, ``density`` is outside
+            (0, 1], ``n`` < 2 or ``seeds`` < 1, or ``fit`` is not a known rule.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Section 4, Appendix B.2, Algorithm 1).
     """
     priors = np.linspace(0, 1, points + 2)[1:-1]
     curve = np.asarray(prior_curve(mixture, priors, fit))
@@ -173,13 +204,41 @@ def _median_and_quartiles(values: np.ndarray, low: float, high: float) -> tuple[
 @_on_mixture
 def ssp_vs_random(mixture: TwoClassMixture, *, max_margin: float = 1.5, points: int = 301, mc_points: int = 11,
                   n: int = 4000, seeds: int = 64, seed: int = 0) -> Drawn:
-    """SSP margin pruning against random pruning at the same dataset density (paper B.3).
+    r"""SSP margin pruning against random pruning at the same dataset density (paper B.3).
 
-    SSP drops every sample within M of its class mean: class k keeps 2 Phi(-M/sigma_k), so the
-    easy class loses more.  Left: kept fractions.  Middle: the learned threshold (0-1 risk
-    minimiser of the pruned law; Monte Carlo: median and quartiles of threshold ERM, which can
-    be a constant rule) with the two margins shaded; random pruning keeps t*.  Right: the
-    worst-class risk of each on the test law.
+    SSP drops every sample within M of its class mean: class k keeps
+    :math:`2\,\Phi(-M/\sigma_k)`, so the easy class loses more.  Left: kept fractions.
+    Middle: the learned threshold (0-1 risk minimiser of the pruned law; Monte Carlo: median
+    and quartiles of threshold ERM, which can be a constant rule) with the two margins shaded;
+    random pruning keeps :math:`t^*`.  Right: the worst-class risk of each on the test law.
+    The Monte Carlo random pruning keeps, per seed, as many samples as SSP did, on the same
+    data.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture | None): The two-class
+            mixture, rebuilt in float64; ``None`` (the default) for the paper's example,
+            :math:`\mu = (-1, 1)`, :math:`\sigma = (0.5, 1.5)`, :math:`\phi = (0.5, 0.5)`.
+        max_margin (float): The largest margin M, >= 0; margins run from 0.
+        points (int): Margins of the lines, an integer >= 1.
+        mc_points (int): Margins of the Monte Carlo points, an integer >= 1.
+        n (int): Samples per Monte Carlo seed before pruning, an integer >= 2.
+        seeds (int): Monte Carlo seeds per point, an integer >= 1.
+        seed (int): The seed of the Monte Carlo key.
+
+    Returns:
+        Drawn: The figure and its data: ``margins``, ``kept_fractions`` ``(P, 2)``, the SSP
+        ``thresholds``, ``t_star``, ``ssp_class_risks``, ``random_worst``, and the Monte Carlo
+        ``mc_margins``, ``mc_ssp_counts``, ``mc_thresholds``, ``mc_worst_mean`` and
+        ``mc_worst_se`` (the last three keyed ``"ssp"`` and ``"random"``).
+
+    Raises:
+        ValueError: If ``mixture`` is not a valid two-class mixture, ``max_margin`` is
+            negative or not finite, ``n`` < 2 or ``seeds`` < 1.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Appendix B.3); Sorscher et al., "Beyond neural scaling laws: beating power law
+        scaling via data pruning", NeurIPS 2022 (SSP).
     """
     priors = np.asarray(mixture.priors)
     margins = np.linspace(0, max_margin, points)
@@ -255,12 +314,45 @@ def ssp_vs_random(mixture: TwoClassMixture, *, max_margin: float = 1.5, points: 
 def risk_vs_density(mixture: TwoClassMixture, *, densities=tuple(np.linspace(0.1, 1.0, 10)), n: int = 4000,
                     seeds: int = 64, methods=tuple(METHODS), limit_points: int = 91, seed: int = 0,
                     fit: str = "threshold") -> Drawn:
-    """Worst-class and average risk vs dataset density for each pruning method.
+    r"""Worst-class and average risk vs dataset density for each pruning method.
 
-    Points: Monte Carlo at n (every method on the same seeds); lines: the population
-    limit where one is known (:func:`gmm_theory.twoclass.montecarlo.comparison.method_limits`).  Score-based
-    methods cut one class-blind ranking; DRoP and the optimal quotas prune randomly within
-    classes (paper Algorithm 1).
+    Points: Monte Carlo at n (every method on the same seeds), mean :math:`\pm 1` standard
+    error; lines: the population limit where one is known
+    (:func:`gmm_theory.twoclass.montecarlo.comparison.method_limits`).  Score-based methods
+    cut one class-blind ranking; DRoP and the optimal quotas prune randomly within classes
+    (paper Algorithm 1).  The dotted line is the worst-class optimum over training priors.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture | None): The two-class
+            mixture, rebuilt in float64; ``None`` (the default) for the paper's example,
+            :math:`\mu = (-1, 1)`, :math:`\sigma = (0.5, 1.5)`, :math:`\phi = (0.5, 0.5)`.
+        densities (Sequence[float]): The dataset densities of the Monte Carlo points, each
+            in (0, 1].
+        n (int): Samples per Monte Carlo seed before pruning, an integer >= 2.
+        seeds (int): Monte Carlo seeds per point, an integer >= 1.
+        methods (Sequence[str]): Names of
+            :data:`gmm_theory.twoclass.montecarlo.comparison.METHODS` (``Random``, ``SSP``,
+            ``keep-hard``, ``keep-easy``, ``Random+DRoP``, ``Random+iterated-DRoP``,
+            ``Random+optimal``).
+        limit_points (int): Densities of the limit lines, evenly spaced over the range of
+            ``densities``, an integer >= 1.
+        seed (int): The seed of the Monte Carlo key.
+        fit (str): The learned rule: ``"threshold"`` (threshold ERM), ``"least-squares"``,
+            ``"logistic"`` or ``"plugin"``.
+
+    Returns:
+        Drawn: The figure and its data: ``densities``, ``limit_densities``, the ``limits`` by
+        method, and per method the Monte Carlo ``worst_mean``, ``worst_se``,
+        ``average_mean``, ``average_se`` and ``valid``.
+
+    Raises:
+        ValueError: If ``mixture`` is not a valid two-class mixture, a density is outside
+            (0, 1], a method is unknown, ``n`` < 2 or ``seeds`` < 1, or ``fit`` is not a known
+            rule (the SSP limit is known for ``fit="threshold"`` only).
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Algorithm 1).
     """
     densities = np.asarray(densities, dtype=np.float64)
     summaries = compare_methods(mixture, jax.random.key(seed), n, densities, seeds, methods=methods, fit=fit)
@@ -324,13 +416,47 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
                     path_densities=tuple(np.linspace(0.1, 1.0, 19)), path_points: int = 201,
                     mc_path_points: int = 25, n: int = 4000, seeds: int = 32, seed: int = 0,
                     fit: str = "threshold") -> Drawn:
-    """Heatmaps of worst-class and average risk over class densities (d_0, d_1).
+    r"""Heatmaps of worst-class and average risk over class densities :math:`(d_0, d_1)`.
 
     Top row: population limit; bottom row: Monte Carlo means at n.  White lines are
-    iso-density lines phi_0 d_0 + phi_1 d_1 = d; the red path is the best allocation at each
-    dataset density (the minimum along the iso-density line), from a fine search in the
-    limit and from Monte Carlo along the lines at n.  Grey cells are those where the
-    population rule is constant; the colour scale spans the population's other cells.
+    iso-density lines :math:`\phi_0 d_0 + \phi_1 d_1 = d`; the red path is the best
+    allocation at each dataset density (the minimum along the iso-density line), from a fine
+    search in the limit and from Monte Carlo along the lines at n.  The dashed red ray holds
+    the allocations that train at the worst-class optimal prior.  Grey cells are those where
+    the population rule is constant; the colour scale spans the population's other cells.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture | None): The two-class
+            mixture, rebuilt in float64; ``None`` (the default) for the paper's example,
+            :math:`\mu = (-1, 1)`, :math:`\sigma = (0.5, 1.5)`, :math:`\phi = (0.5, 0.5)`.
+        grid (int): Class densities per axis of the heatmaps, an integer >= 1.
+        levels (Sequence[float]): The dataset densities of the white iso-density lines.
+        path_densities (Sequence[float]): The dataset densities of the best-allocation
+            path, each in (0, 1].
+        path_points (int): Allocations searched on each iso-density line in the limit, an
+            integer >= 2.
+        mc_path_points (int): Allocations searched on each line by Monte Carlo, an integer
+            >= 2.
+        n (int): Samples per Monte Carlo seed before pruning, an integer >= 2.
+        seeds (int): Monte Carlo seeds per cell, an integer >= 1.
+        seed (int): The seed of the Monte Carlo key.
+        fit (str): The learned rule: ``"threshold"`` (threshold ERM), ``"least-squares"``,
+            ``"logistic"`` or ``"plugin"``.
+
+    Returns:
+        Drawn: The figure and its data: the density ``axis``; ``maps[source][objective]``
+        (``source`` ``"population"`` or ``"monte_carlo"``, ``objective`` ``"worst"`` or
+        ``"average"``), entry ``[i, j]`` the risk at :math:`(d_0, d_1)` = (axis[i],
+        axis[j]); ``paths`` of the same keys, each with ``allocations`` and ``values``; and
+        ``path_densities``.
+
+    Raises:
+        ValueError: If ``mixture`` is not a valid two-class mixture, a path density is
+            outside (0, 1], ``path_points`` or ``mc_path_points`` < 2, ``n`` < 2 or ``seeds``
+            < 1, or ``fit`` is not a known rule.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025.
     """
     axis = np.asarray(density_grid(grid))
     allocations = grid_allocations(axis, axis)
@@ -397,13 +523,41 @@ def ratio_landscape(mixture: TwoClassMixture, *, grid: int = 40, levels=(0.2, 0.
 def drop_regret(mixture: TwoClassMixture, *, std_ratios=tuple(np.geomspace(1.0, 10.0, 21)),
                 gaps=tuple(np.linspace(0.25, 4.0, 16)), density: float = 0.5,
                 config: IteratedDrop = ITERATED_DROP) -> Drawn:
-    """Worst-class regret (risk minus the optimum over training priors) across mixtures.
+    r"""Worst-class regret (risk minus the optimum over training priors) across mixtures.
 
-    Balanced mixtures with sigma = (1, sigma_1/sigma_0) and mu = (-gap/2, gap/2), population
-    limit, threshold rules, at dataset density ``density``: training on the full data, one
-    DRoP step, and iterated DRoP (``config``: damped rounds, the shared default).  The star is
-    ``mixture`` rescaled to sigma_0 = 1 (the paper's example by default).  A cell counts as
-    optimal where the regret is at most ``OPTIMUM_TOLERANCE``.
+    Balanced mixtures with :math:`\sigma = (1, \sigma_1/\sigma_0)` and
+    :math:`\mu = (-\mathrm{gap}/2, \mathrm{gap}/2)`, population limit, threshold rules, at
+    dataset density ``density``: training on the full data, one DRoP step, and iterated DRoP
+    (``config``: damped rounds, the shared default).  The star is ``mixture`` rescaled to
+    :math:`\sigma_0 = 1` (the paper's example by default).  A cell counts as optimal where
+    the regret is at most ``OPTIMUM_TOLERANCE`` (:math:`10^{-3}`).
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture | None): The two-class
+            mixture, rebuilt in float64; ``None`` (the default) for the paper's example,
+            :math:`\mu = (-1, 1)`, :math:`\sigma = (0.5, 1.5)`, :math:`\phi = (0.5, 0.5)`.
+            Only its position (the star) depends on it.
+        std_ratios (Sequence[float]): The std ratios :math:`\sigma_1/\sigma_0` of the grid,
+            positive.
+        gaps (Sequence[float]): The mean gaps :math:`(\mu_1 - \mu_0)/\sigma_0` of the grid,
+            positive.
+        density (float): The dataset density d, in (0, 1].
+        config (gmm_theory.drop.IteratedDrop): Rounds and step of iterated DRoP; the default
+            is :data:`gmm_theory.drop.ITERATED_DROP` (10 rounds, step 0.5).
+
+    Returns:
+        Drawn: The figure and its data: ``std_ratios``, ``gaps``, the worst-class risk
+        ``maps`` ``(R, G)`` keyed ``"optimal"``, ``"full"``, ``"drop"`` and
+        ``"iterated-drop"``, the ``regrets`` of the last three, and the ``star``
+        (std ratio, gap).
+
+    Raises:
+        ValueError: If ``mixture`` is not a valid two-class mixture or ``density`` is outside
+            (0, 1].
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (Algorithm 1 and iterated DRoP).
     """
     std_ratios = np.asarray(std_ratios, dtype=np.float64)
     gaps = np.asarray(gaps, dtype=np.float64)
@@ -447,8 +601,29 @@ def _accuracy_curves(summaries: dict, labels: str, x, style: dict, band: bool) -
 
 def theory_curves(mixture: TwoClassMixture, densities, *, methods=("Random", "Random+DRoP", "Random+iterated-DRoP",
                   "Random+optimal"), fit: str = "threshold") -> dict[str, list[Curve]]:
-    """Average and worst-class accuracy (1 - risk) of each method in the population limit,
-    keyed "average" and "worst", as dashed curves labelled "<method> (theory)"."""
+    r"""Average and worst-class accuracy (1 - risk) of each method in the population limit,
+    keyed "average" and "worst", as dashed curves labelled "<method> (theory)".
+
+    The curves carry no band (an :math:`n \to \infty` limit) and are drawn dashed without
+    markers, in each method's fixed colour, so they can sit beside CNN results in one figure.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture): The two-class mixture.
+        densities (Sequence[float]): The dataset densities, each in (0, 1].
+        methods (Sequence[str]): Names of
+            :data:`gmm_theory.twoclass.montecarlo.comparison.METHODS` that have a population
+            limit.
+        fit (str): The learned rule: ``"threshold"`` (threshold ERM), ``"least-squares"``,
+            ``"logistic"`` or ``"plugin"``.
+
+    Returns:
+        dict[str, list[Curve]]: ``{"average": [...], "worst": [...]}``, one :class:`Curve` per
+        method with a known limit.
+
+    Raises:
+        ValueError: If a density is outside (0, 1], a method is unknown, or ``fit`` is not a
+            known rule.
+    """
     densities = np.asarray(densities, dtype=np.float64)
     limits = method_limits(mixture, densities, methods=methods, fit=fit)
     return _accuracy_curves(limits, "{} (theory)", densities, {"linestyle": "--", "marker": None}, band=False)
@@ -457,8 +632,32 @@ def theory_curves(mixture: TwoClassMixture, densities, *, methods=("Random", "Ra
 def monte_carlo_curves(mixture: TwoClassMixture, key: jax.Array, n: int, densities, seeds: int, *,
                        methods=("Random", "Random+DRoP", "Random+iterated-DRoP"),
                        fit: str = "threshold") -> dict[str, list[Curve]]:
-    """Average and worst-class accuracy of each method at n samples, mean over ``seeds`` with a
-    +-1 standard-error band, keyed "average" and "worst", labelled "<method> (n = <n>)"."""
+    r"""Average and worst-class accuracy of each method at n samples, mean over ``seeds`` with a
+    :math:`\pm 1` standard-error band, keyed "average" and "worst", labelled
+    "<method> (n = <n>)".
+
+    Every method runs on the same seeds; the curves are dotted with square markers, in each
+    method's fixed colour.
+
+    Args:
+        mixture (gmm_theory.twoclass.mixture.TwoClassMixture): The two-class mixture.
+        key (jax.Array): The PRNG key of the Monte Carlo draws.
+        n (int): Samples per seed before pruning, an integer >= 2.
+        densities (Sequence[float]): The dataset densities, each in (0, 1].
+        seeds (int): Seeds per density, an integer >= 1.
+        methods (Sequence[str]): Names of
+            :data:`gmm_theory.twoclass.montecarlo.comparison.METHODS`.
+        fit (str): The learned rule: ``"threshold"`` (threshold ERM), ``"least-squares"``,
+            ``"logistic"`` or ``"plugin"``.
+
+    Returns:
+        dict[str, list[Curve]]: ``{"average": [...], "worst": [...]}``, one :class:`Curve` per
+        method.
+
+    Raises:
+        ValueError: If a density is outside (0, 1], a method is unknown, ``n`` < 2 or
+            ``seeds`` < 1, or ``fit`` is not a known rule.
+    """
     densities = np.asarray(densities, dtype=np.float64)
     summaries = compare_methods(mixture, key, n, densities, seeds, methods=methods, fit=fit)
     return _accuracy_curves(summaries, f"{{}} (n = {n})", densities, {"linestyle": ":", "marker": "s"}, band=True)

@@ -22,6 +22,9 @@ from gmm_theory.bridge.datasets.raw import DIGIT_CLASSES, RawData, _check_raw
 from gmm_theory.bridge.datasets.split import standardise, validation_split
 from gmm_theory.bridge.datasets.tinyimagenet import read_tinyimagenet
 
+#: The names :func:`load_dataset` accepts besides ``"npz:PATH"``: ``digits`` (scikit-learn's
+#: 8x8 digits), ``mnist1d`` (generated), ``fashion-mnist``, ``mnist``, ``cifar10``, ``cifar100``
+#: and ``tinyimagenet`` (read from local files).
 DATASETS = ("digits", "mnist1d", "fashion-mnist", "mnist", "cifar10", "cifar100", "tinyimagenet")
 DEFAULT_DATASET = "digits"
 NPZ_PREFIX = "npz:"
@@ -38,7 +41,19 @@ class Dataset:
 
     Inputs are float32, channels last: images ``(N, H, W, C)``, sequences ``(N, L, 1)``,
     standardised with the training set's per-channel mean and std. Labels are int32 in
-    ``0 .. num_classes - 1``.
+    ``0 .. num_classes - 1``.  Made by :func:`load_dataset`; frozen.
+
+    Args:
+        name (str): The dataset's name, as given to :func:`load_dataset`.
+        x_train (numpy.ndarray): Training inputs, float32, shape ``(N, ..., C)``.
+        y_train (numpy.ndarray): Training labels, int32, shape ``(N,)``, in ``0 .. K - 1``.
+        x_val (numpy.ndarray): Validation inputs (the first half of each class's test
+            samples), float32, shape ``(N_val, ..., C)``.
+        y_val (numpy.ndarray): Validation labels, int32, shape ``(N_val,)``.
+        x_test (numpy.ndarray): Test inputs (the rest of the test samples), float32, shape
+            ``(N_test, ..., C)``.
+        y_test (numpy.ndarray): Test labels, int32, shape ``(N_test,)``.
+        class_names (tuple[str, ...]): The K class names, in label order.
     """
 
     name: str
@@ -52,17 +67,29 @@ class Dataset:
 
     @property
     def num_classes(self) -> int:
-        """The number of classes K."""
+        """The number of classes K.
+
+        Returns:
+            int: ``len(class_names)``.
+        """
         return len(self.class_names)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """The shape of one input, ``x_train.shape[1:]``."""
+        """The shape of one input, ``x_train.shape[1:]``.
+
+        Returns:
+            tuple[int, ...]: ``(H, W, C)`` for images, ``(L, 1)`` for sequences.
+        """
         return tuple(self.x_train.shape[1:])
 
     @property
     def class_sizes(self) -> np.ndarray:
-        """Training samples per class, a length-K integer vector."""
+        """Training samples per class, a length-K integer vector.
+
+        Returns:
+            numpy.ndarray: Shape ``(K,)``, entry k the number of training samples of class k.
+        """
         return np.bincount(self.y_train, minlength=self.num_classes)
 
     def __repr__(self) -> str:
@@ -78,10 +105,40 @@ class Dataset:
 def load_dataset(name: str = DEFAULT_DATASET, root: str | os.PathLike | None = None, **options) -> Dataset:
     """Load dataset ``name`` (one of ``DATASETS``, or ``"npz:PATH"``) as a ``Dataset``.
 
+    Reads the raw train and test arrays (images as float32 in [0, 1], channels last), splits
+    the test set into validation and test as in the DRoP paper (the first half of each
+    class's test samples, in file order, is the validation set) and standardises every split
+    with the per-channel mean and std of the training set.  Nothing is downloaded.
+
     ``root`` is the folder holding the files (default ``default_root(name)``; ignored by
     ``digits`` and ``mnist1d``, which need no files; for ``npz:PATH`` a relative PATH is taken
     relative to it). ``options`` are dataset-specific: ``mnist1d`` takes ``num_samples`` and
     ``seed``; the others take none.
+
+    Args:
+        name (str): One of :data:`DATASETS`, or ``"npz:PATH"`` for a user archive with arrays
+            ``x_train``, ``y_train``, ``x_test``, ``y_test`` (and optional ``class_names``).
+        root (str | os.PathLike | None): The folder holding the dataset's files; ``None``
+            for ``default_root(name)`` (``$GMM_THEORY_DATA/<name>``, default
+            ``~/.gmm_theory/data/<name>``; ``/usr/share/datasets/fashion-mnist`` for
+            Fashion-MNIST).
+        **options: ``mnist1d`` only: ``num_samples`` (an integer >= 10, default 5000) and
+            ``seed`` (an integer in :math:`[0, 2^{32})`).
+
+    Returns:
+        Dataset: The standardised train / validation / test splits and the class names.
+
+    Raises:
+        ValueError: If ``name`` is not a string, not one of :data:`DATASETS` nor
+            ``"npz:PATH"`` with a path, if an option is out of range, or if the files do not
+            hold a valid dataset (wrong shapes or dtypes, labels out of range, an empty
+            split, a class missing from the training set).
+        TypeError: If ``options`` names an option the dataset does not take.
+        FileNotFoundError: If the dataset's folder or one of its files is missing.
+
+    References:
+        Vysogorets, Ahuja, Kempe, "DRoP: Distributionally Robust Data Pruning", ICLR 2025
+        (the validation split), and its official code, avysogorets/fair-data-pruning.
     """
     raw = read_raw(name, root, **options)
     _check_raw(raw, name)
